@@ -1,0 +1,321 @@
+"""Waystation settings, read from the environment.
+
+Every setting is listed with a safe example in `.env.example`. Defaults give a working
+embedded setup (SQLite file, local files); production mode (the default) refuses to start
+without a strong secret key and an explicit host list.
+"""
+
+import os
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}.")
+    return value
+
+
+def env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_secret(name: str, default: str = "") -> str:
+    """Read a secret from NAME, or from the file named by NAME_FILE (for container secrets)."""
+    path = os.environ.get(f"{name}_FILE")
+    if path:
+        try:
+            return Path(path).read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ImproperlyConfigured(f"{name}_FILE cannot be read: {error}.") from None
+    return os.environ.get(name, default)
+
+
+def is_weak_secret(value: str) -> bool:
+    return len(value) < 50 or len(set(value)) < 12 or value.startswith("django-insecure")
+
+
+# --- Mode -------------------------------------------------------------------------------
+
+DEBUG = env_bool("WAYSTATION_DEBUG")
+# Demo mode: the `make run` sandbox with printed demo logins. Never for real cases.
+DEMO_MODE = env_bool("WAYSTATION_DEMO")
+PRODUCTION = not (DEBUG or DEMO_MODE)
+DATA_DIR = Path(env_str("WAYSTATION_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+
+
+def _demo_secret_key() -> str:
+    # Demo and debug runs keep a generated key in the data folder so sessions survive restarts.
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    path = DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(64), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+SECRET_KEY = env_secret("WAYSTATION_SECRET_KEY")
+if not SECRET_KEY:
+    if PRODUCTION:
+        raise ImproperlyConfigured(
+            "WAYSTATION_SECRET_KEY (or WAYSTATION_SECRET_KEY_FILE) is required in production. "
+            "Generate one with: python -c 'import secrets; print(secrets.token_urlsafe(64))'"
+        )
+    SECRET_KEY = _demo_secret_key()
+if PRODUCTION and is_weak_secret(SECRET_KEY):
+    raise ImproperlyConfigured(
+        "WAYSTATION_SECRET_KEY is too weak: use at least 50 random characters."
+    )
+
+ALLOWED_HOSTS = env_list(
+    "WAYSTATION_ALLOWED_HOSTS", "" if PRODUCTION else "localhost,127.0.0.1,[::1]"
+)
+if PRODUCTION and not ALLOWED_HOSTS:
+    raise ImproperlyConfigured(
+        "WAYSTATION_ALLOWED_HOSTS is empty: list the host names this site answers to."
+    )
+CSRF_TRUSTED_ORIGINS = env_list("WAYSTATION_CSRF_TRUSTED_ORIGINS")
+
+# Keys for the audit chain and login throttling; both default to keys derived from
+# SECRET_KEY, and can be given separately so that rotating one does not touch the other.
+AUDIT_KEY = env_secret("WAYSTATION_AUDIT_KEY")
+
+SITE_TITLE = env_str("WAYSTATION_SITE_TITLE", "Waystation")
+
+# --- Applications ------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "csp",
+    "waystation.pages",
+    "waystation.audit",
+    "waystation.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "waystation.pages.middleware.SecurityHeadersMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "waystation.pages.csrf.SameOriginCsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "waystation.accounts.middleware.StaffGateMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "waystation.pages.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database ----------------------------------------------------------------------------
+
+DATABASES = {
+    "default": dj_database_url.parse(
+        env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'waystation.sqlite3'}"),
+        conn_max_age=env_int("WAYSTATION_DB_CONN_MAX_AGE", 600),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE avoids lock-upgrade deadlocks between processes; WAL lets readers run
+        # beside the writer; NORMAL sync is durable across application crashes in WAL mode.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": (
+            "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;"
+        ),
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts and sessions --------------------------------------------------------------
+
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "pages:dashboard"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 14},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "waystation.accounts.passwords.VarietyValidator"},
+]
+
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "sid"
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("WAYSTATION_SESSION_IDLE_MINUTES", 30, minimum=1))
+SESSION_MAX_AGE = timedelta(hours=env_int("WAYSTATION_SESSION_MAX_HOURS", 12, minimum=1))
+SESSION_COOKIE_AGE = int(SESSION_MAX_AGE.total_seconds())
+REAUTH_MAX_AGE = timedelta(minutes=env_int("WAYSTATION_REAUTH_MINUTES", 10, minimum=1))
+LOGIN_FAILURE_LIMIT = env_int("WAYSTATION_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_HTTPONLY = True
+CSRF_FAILURE_VIEW = "waystation.pages.views.csrf_failure"
+
+OTP_TOTP_ISSUER = SITE_TITLE
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# --- HTTPS and headers -------------------------------------------------------------------
+
+HTTPS = env_bool("WAYSTATION_HTTPS", default=PRODUCTION)
+SECURE_SSL_REDIRECT = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = 63072000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+if env_bool("WAYSTATION_BEHIND_PROXY"):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "base-uri": [NONE],
+        "object-src": [NONE],
+    },
+}
+
+# --- Languages ---------------------------------------------------------------------------
+
+LANGUAGE_CODE = "en"
+LANGUAGES = [
+    ("en", "English"),
+    ("es", "Español"),
+    ("fr", "Français"),
+    ("ar", "العربية"),
+    ("fa", "فارسی"),
+    ("ru", "Русский"),
+    ("pt", "Português"),
+    ("tr", "Türkçe"),
+    ("sw", "Kiswahili"),
+    ("uk", "Українська"),
+]
+LOCALE_PATHS = [BASE_DIR / "waystation" / "locale"]
+LANGUAGE_COOKIE_NAME = "lang"
+LANGUAGE_COOKIE_SAMESITE = "Strict"
+LANGUAGE_COOKIE_HTTPONLY = True
+USE_I18N = True
+USE_TZ = True
+TIME_ZONE = env_str("WAYSTATION_TIME_ZONE", "UTC")
+
+# --- Static files ------------------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+WHITENOISE_USE_FINDERS = not PRODUCTION
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        ),
+    },
+}
+
+# --- E-mail (content-free alerts to staff) -----------------------------------------------
+
+EMAIL_HOST = env_str("WAYSTATION_EMAIL_HOST")
+EMAIL_PORT = env_int("WAYSTATION_EMAIL_PORT", 587)
+EMAIL_HOST_USER = env_str("WAYSTATION_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_secret("WAYSTATION_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("WAYSTATION_EMAIL_TLS", default=True)
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+DEFAULT_FROM_EMAIL = env_str("WAYSTATION_EMAIL_FROM", "waystation@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Logging -----------------------------------------------------------------------------
+
+# Django's request logger records paths and status codes only; no handler here adds
+# addresses or user agents. The server access log is the operator's to switch off.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("WAYSTATION_LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Disallowed-host reports would echo attacker-chosen host headers into the log.
+        "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+    },
+}

@@ -1,0 +1,14 @@
+from django.urls import include, path
+from django.views.i18n import set_language
+
+urlpatterns = [
+    path("i18n/language/", set_language, name="set_language"),
+    path("staff/", include("waystation.accounts.urls")),
+    path("staff/audit/", include("waystation.audit.urls")),
+    path("", include("waystation.pages.urls")),
+]
+
+handler400 = "waystation.pages.views.bad_request"
+handler403 = "waystation.pages.views.permission_denied"
+handler404 = "waystation.pages.views.page_not_found"
+handler500 = "waystation.pages.views.server_error"

@@ -1,0 +1,13 @@
+"""WSGI entry point. Refuses to start when a system check reports an error."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+application = get_wsgi_application()
+
+from waystation.pages.checks import refuse_to_start_on_errors  # noqa: E402
+
+refuse_to_start_on_errors()

@@ -1,0 +1,120 @@
+"""Shared fixtures: named people per role, signed in through the real session machinery."""
+
+import time
+from collections.abc import Callable
+
+import pytest
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from waystation.accounts.access import SESSION_AUTH_AT, SESSION_REAUTH_AT, SESSION_SEEN_AT
+from waystation.accounts.models import Agreement, AgreementAcceptance, Membership, Role, Team, User
+
+PASSWORD = "correct horse battery staple 42"
+
+
+def totp_token(device: TOTPDevice, *, offset: int = 0) -> str:
+    """The code an authenticator app would show now (or `offset` steps later)."""
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    totp.time = time.time() + offset * device.step
+    return str(totp.token()).zfill(device.digits)
+
+
+def next_totp_token(device: TOTPDevice) -> str:
+    """A code the device has not seen yet: the current step, or the next one if used."""
+    device.refresh_from_db()
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    offset = 1 if device.last_t >= totp.t() else 0
+    return totp_token(device, offset=offset)
+
+
+def make_user(
+    role: str | None = None,
+    *,
+    email: str | None = None,
+    enrolled: bool = True,
+    accepted: bool = True,
+    **fields: object,
+) -> User:
+    """A staff account built the way services build them, optionally with a team role,
+    a confirmed authenticator and the current agreements accepted."""
+    name = role or "outsider"
+    user = User.objects.create_user(
+        email or f"{name.replace('_', '-')}-{User.objects.count()}@example.org",
+        PASSWORD,
+        display_name=name.replace("_", " ").title(),
+        **fields,
+    )
+    if role:
+        team, _ = Team.objects.get_or_create(name=f"Team {role}", defaults={"role": role})
+        Membership.objects.create(team=team, user=user)
+    if enrolled:
+        TOTPDevice.objects.create(user=user, name="authenticator", confirmed=True)
+    if accepted:
+        for agreement in Agreement.objects.all():
+            AgreementAcceptance.objects.get_or_create(agreement=agreement, user=user)
+    return user
+
+
+def sign_in(client: Client, user: User) -> Client:
+    """Put `user` in `client` as fully signed in with a second factor, without the forms."""
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    session = client.session
+    if device is not None:
+        session["otp_device_id"] = device.persistent_id
+    now = time.time()
+    session[SESSION_AUTH_AT] = session[SESSION_SEEN_AT] = session[SESSION_REAUTH_AT] = now
+    session.save()
+    return client
+
+
+@pytest.fixture
+def user_factory(db: None) -> Callable[..., User]:
+    return make_user
+
+
+def _role_fixture(role: str) -> Callable[..., User]:
+    @pytest.fixture
+    def person(db: None) -> User:
+        return make_user(role)
+
+    return person
+
+
+intake_volunteer = _role_fixture(Role.INTAKE_VOLUNTEER)
+caseworker = _role_fixture(Role.CASEWORKER)
+verifier = _role_fixture(Role.VERIFIER)
+committee_member = _role_fixture(Role.COMMITTEE_MEMBER)
+finance = _role_fixture(Role.FINANCE)
+coordinator = _role_fixture(Role.COORDINATOR)
+partner = _role_fixture(Role.PARTNER)
+support_volunteer = _role_fixture(Role.SUPPORT_VOLUNTEER)
+host = _role_fixture(Role.HOST)
+
+
+@pytest.fixture
+def outsider(db: None) -> User:
+    """A signed-in, verified staff account in no team: sees nothing beyond its own account."""
+    return make_user(None)
+
+
+@pytest.fixture
+def coordinator_client(client: Client, coordinator: User) -> Client:
+    return sign_in(client, coordinator)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
+    # Production mode expects `collectstatic` to have built a manifest; tests use the sources.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
+    # Argon2 costs ~0.1 s a hash by design; tests that are about hashing ask for it back.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,20 @@
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+
+from waystation.accounts.models import Role, User
+
+
+def site(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+
+    # Evaluated only when a template asks, so error pages render without the database.
+    def is_coordinator() -> bool:
+        return isinstance(user, User) and user.has_role(Role.COORDINATOR)
+
+    return {
+        "site_title": settings.SITE_TITLE,
+        "demo_mode": settings.DEMO_MODE,
+        "is_coordinator": is_coordinator,
+    }

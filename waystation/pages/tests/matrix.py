@@ -1,0 +1,53 @@
+"""Read the URL matrix from docs/permissions.md and list every URL the project serves."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+
+PERMISSIONS_DOC = Path(__file__).resolve().parents[3] / "docs" / "permissions.md"
+
+
+@dataclass(frozen=True)
+class Row:
+    method: str
+    name: str
+    expected: dict[str, str]
+
+
+def parse_matrix() -> list[Row]:
+    text = PERMISSIONS_DOC.read_text(encoding="utf-8")
+    block = text.split("<!-- matrix:start -->")[1].split("<!-- matrix:end -->")[0]
+    lines = [line.strip() for line in block.strip().splitlines() if line.strip().startswith("|")]
+    header = [cell.strip() for cell in lines[0].strip("|").split("|")]
+    roles = header[2:]
+    rows = []
+    for line in lines[2:]:
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        rows.append(Row(cells[0], cells[1].strip("`"), dict(zip(roles, cells[2:], strict=True))))
+    return rows
+
+
+def url_names() -> set[str]:
+    """Every named URL pattern, namespaced (e.g. `accounts:login`)."""
+    names: set[str] = set()
+
+    def walk(patterns: list[URLPattern | URLResolver], prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                namespace = f"{prefix}{pattern.namespace}:" if pattern.namespace else prefix
+                walk(pattern.url_patterns, namespace)
+            elif pattern.name:
+                names.add(f"{prefix}{pattern.name}")
+
+    walk(get_resolver().url_patterns, "")
+    return names
+
+
+def url_for(name: str, objects: dict[str, object]) -> str:
+    """Reverse `name`, filling a `pk` argument with the object the URL is about."""
+    kind = "agreement" if "agreement_" in name else "person"
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return reverse(name, kwargs={"pk": objects[kind].pk})  # type: ignore[attr-defined]

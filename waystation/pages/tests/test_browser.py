@@ -1,0 +1,88 @@
+"""In a real browser: sign in with a second factor, then read the staff site in Arabic."""
+
+import os
+import shutil
+
+import pytest
+
+from conftest import PASSWORD, make_user, totp_token
+from waystation.accounts.models import Role
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (CI installs it)",
+    ),
+]
+
+
+@pytest.fixture
+def browser_page():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    # Playwright runs an event loop in this thread; the test's own ORM calls are synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context(locale="en-GB")
+        page = context.new_page()
+        outside: list[str] = []
+        page.on(
+            "request",
+            lambda request: (
+                outside.append(request.url)
+                if not request.url.startswith(("http://localhost", "data:"))
+                else None
+            ),
+        )
+        yield page, outside
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_sign_in_with_second_factor_then_arabic_right_to_left(
+    live_server, browser_page, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    page, outside = browser_page
+    user = make_user(Role.CASEWORKER, email="rania@example.org")
+    device = TOTPDevice.objects.get(user=user)
+    base = live_server.url.replace("127.0.0.1", "localhost")
+
+    page.goto(f"{base}/staff/")
+    assert page.url.startswith(f"{base}/staff/sign-in/")
+    page.get_by_label("E-mail").fill(user.email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_label("Code").fill(totp_token(device))
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base}/staff/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Hello")
+
+    page.get_by_label("Language").select_option("ar")
+    page.get_by_role("button", name="Change language").click()
+    page.wait_for_load_state()
+    html = page.locator("html")
+    assert html.get_attribute("dir") == "rtl" and html.get_attribute("lang") == "ar"
+    assert page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    # The header's actions sit on the left in a right-to-left layout.
+    title = page.locator(".site-title").bounding_box()
+    actions = page.locator(".session-actions").bounding_box()
+    assert title and actions and title["x"] > actions["x"]
+    page.screenshot(path=os.environ.get("WAYSTATION_SCREENSHOT", str(tmp_path / "rtl.png")))
+    assert outside == []

@@ -1,0 +1,51 @@
+"""Security headers on every response, for anonymous visitors and signed-in staff alike."""
+
+import pytest
+from django.test import Client
+
+from conftest import make_user, sign_in
+from waystation.accounts.models import Agreement, Role
+
+from .matrix import parse_matrix, url_for
+
+GET_URLS = [row.name for row in parse_matrix() if row.method == "GET"]
+
+
+def _assert_headers(response) -> None:  # type: ignore[no-untyped-def]
+    csp = response["Content-Security-Policy"]
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "default-src 'none'" in csp
+    assert response["Referrer-Policy"] == "no-referrer"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+    policy = response["Permissions-Policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()", "usb=()", "payment=()"):
+        assert feature in policy
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("signed_in", [False, True])
+@pytest.mark.parametrize("name", GET_URLS)
+def test_headers_on_every_url(client: Client, name: str, signed_in: bool) -> None:
+    coordinator = make_user(Role.COORDINATOR)
+    if signed_in:
+        sign_in(client, coordinator)
+    url = url_for(name, {"person": coordinator, "agreement": Agreement.objects.first()})
+    _assert_headers(client.get(url))
+
+
+@pytest.mark.django_db
+def test_headers_on_not_found_and_forms_with_errors(client: Client) -> None:
+    _assert_headers(client.get("/no-such-page/"))
+    _assert_headers(client.post("/staff/sign-in/", {"email": "x"}))
+
+
+def test_pages_name_no_other_origin(client: Client, db: None) -> None:
+    content = client.get("/").content.decode() + client.get("/staff/sign-in/").content.decode()
+    assert (
+        "http://" not in content
+        and "https://" not in content
+        and "//" not in content.replace("<!doctype html>", "")
+    )
