@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
@@ -68,6 +68,8 @@ def _with_next(name: str, request: HttpRequest) -> str:
 
 
 def _complete_sign_in(request: HttpRequest, device: Any) -> None:
+    # A new session key at each step up in privilege defeats session fixation.
+    request.session.cycle_key()
     otp_login(request, device)
     now = time.time()
     request.session[SESSION_AUTH_AT] = now
@@ -351,12 +353,15 @@ def person_teams(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 PERSON_ACTIONS = {
-    "unlock": (services.unlock_user, _("The account is unlocked.")),
-    "deactivate": (services.deactivate_user, _("The account is deactivated and signed out.")),
-    "reactivate": (services.reactivate_user, _("The account is active again.")),
+    "unlock": (services.unlock_user, gettext_lazy("The account is unlocked.")),
+    "deactivate": (
+        services.deactivate_user,
+        gettext_lazy("The account is deactivated and signed out."),
+    ),
+    "reactivate": (services.reactivate_user, gettext_lazy("The account is active again.")),
     "reset_second_factor": (
         services.reset_second_factor,
-        _("The second factor is removed. The person sets up a new one at next sign-in."),
+        gettext_lazy("The second factor is removed. The person sets up a new one at next sign-in."),
     ),
 }
 

@@ -45,6 +45,19 @@ def check_production_settings(app_configs: Any = None, **kwargs: Any) -> list[ch
     return problems
 
 
+@checks.register(checks.Tags.security)
+def check_csrf_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    if "waystation.pages.csrf.SameOriginCsrfViewMiddleware" not in settings.MIDDLEWARE:
+        return [
+            checks.Error(
+                "CSRF protection is not installed.",
+                hint="Keep waystation.pages.csrf.SameOriginCsrfViewMiddleware in MIDDLEWARE.",
+                id="waystation.E004",
+            )
+        ]
+    return []
+
+
 @checks.register(checks.Tags.database)
 def check_database(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     engine = settings.DATABASES["default"]["ENGINE"]

@@ -124,3 +124,12 @@ def test_missing_person_gets_404(coordinator_client: Client) -> None:
         coordinator_client.get("/staff/people/00000000-0000-0000-0000-000000000000/").status_code
         == 404
     )
+
+
+def test_action_messages_are_in_the_coordinators_language(
+    coordinator_client: Client, settings
+) -> None:  # type: ignore[no-untyped-def]
+    person = make_user(Role.HOST)
+    coordinator_client.cookies[settings.LANGUAGE_COOKIE_NAME] = "es"
+    response = coordinator_client.post(f"/staff/people/{person.pk}/deactivate/", follow=True)
+    assert "The account is deactivated" not in response.content.decode()

@@ -85,4 +85,15 @@ def test_sign_in_with_second_factor_then_arabic_right_to_left(
     actions = page.locator(".session-actions").bounding_box()
     assert title and actions and title["x"] > actions["x"]
     page.screenshot(path=os.environ.get("WAYSTATION_SCREENSHOT", str(tmp_path / "rtl.png")))
+
+    # At 320 px wide nothing scrolls sideways and the lock button stays on screen.
+    page.set_viewport_size({"width": 320, "height": 640})
+    for path in ("/staff/", "/staff/account/", "/"):
+        page.goto(f"{base}{path}")
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
+    page.goto(f"{base}/staff/")
+    lock = page.locator(".session-actions .button-danger").bounding_box()
+    assert lock and lock["x"] >= 0 and lock["x"] + lock["width"] <= 320
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
     assert outside == []

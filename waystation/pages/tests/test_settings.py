@@ -105,3 +105,10 @@ def test_wsgi_refuses_to_start_on_check_errors() -> None:
     )
     assert result.returncode != 0
     assert "WAYSTATION_AUDIT_KEY" in result.stderr
+
+
+def test_missing_csrf_middleware_is_an_error(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.MIDDLEWARE = [
+        m for m in settings.MIDDLEWARE if m != "waystation.pages.csrf.SameOriginCsrfViewMiddleware"
+    ]
+    assert "waystation.E004" in {m.id for m in checks.run_checks()}
