@@ -12,7 +12,7 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -48,6 +48,13 @@ def _canonical(entry: AuditEntry) -> bytes:
         entry.prev_hash,
     ]
     return json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+
+
+def _now_to_millisecond() -> datetime:
+    # Django's JSON serializer keeps milliseconds only; entries must hash the same after a
+    # backup and restore.
+    now = timezone.now()
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def compute_hash(entry: AuditEntry) -> str:
@@ -92,7 +99,7 @@ def log_action(
             head = AuditHead.objects.select_for_update().get(pk=1)
         entry = AuditEntry(
             position=head.position + 1,
-            at=timezone.now(),
+            at=_now_to_millisecond(),
             actor_id=actor_id,
             action=action,
             object_type=object_type,
