@@ -35,6 +35,7 @@ def make_user(
     email: str | None = None,
     enrolled: bool = True,
     accepted: bool = True,
+    keys: bool = False,
     **fields: object,
 ) -> User:
     """A staff account built the way services build them, optionally with a team role,
@@ -54,6 +55,10 @@ def make_user(
     if accepted:
         for agreement in Agreement.objects.all():
             AgreementAcceptance.objects.get_or_create(agreement=agreement, user=user)
+    if keys:
+        from waystation.vault.services import create_user_key
+
+        create_user_key(user, PASSWORD)
     return user
 
 

@@ -126,6 +126,7 @@ INSTALLED_APPS = [
     "waystation.pages",
     "waystation.audit",
     "waystation.accounts",
+    "waystation.vault",
 ]
 
 MIDDLEWARE = [
@@ -281,8 +282,28 @@ TIME_ZONE = env_str("WAYSTATION_TIME_ZONE", "UTC")
 STATIC_URL = "/static/"
 STATIC_ROOT = DATA_DIR / "static"
 WHITENOISE_USE_FINDERS = not PRODUCTION
+S3_BUCKET = env_str("WAYSTATION_S3_BUCKET")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Encrypted files only: the vault writes ciphertext under random names.
+    "vault": (
+        {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": S3_BUCKET,
+                "endpoint_url": env_str("WAYSTATION_S3_ENDPOINT_URL") or None,
+                "access_key": env_str("WAYSTATION_S3_ACCESS_KEY") or None,
+                "secret_key": env_secret("WAYSTATION_S3_SECRET_KEY") or None,
+                "file_overwrite": False,
+                "default_acl": "private",
+            },
+        }
+        if S3_BUCKET
+        else {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(DATA_DIR / "files"), "file_permissions_mode": 0o600},
+        }
+    ),
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -291,6 +312,19 @@ STORAGES = {
         ),
     },
 }
+
+# --- Vault ---------------------------------------------------------------------------------
+
+# Argon2id cost for wrapping staff private keys with their password: at least 64 MiB, and
+# enough passes for about half a second (`manage.py calibrate_vault` measures this server).
+VAULT_KDF_MEMORY_MIB = env_int("WAYSTATION_VAULT_KDF_MEMORY_MIB", 64, minimum=8)
+VAULT_KDF_OPS = env_int("WAYSTATION_VAULT_KDF_OPS", 20, minimum=1)
+# Keys of the blind indexes, newest first; rotation puts a new key in front (see
+# docs/decisions/0006-key-hierarchy.md). Empty: one key derived from SECRET_KEY.
+BLIND_INDEX_KEYS = [key for key in env_secret("WAYSTATION_BLIND_INDEX_KEYS").split(",") if key]
+# Public half of the offline backup key (base64); backups are encrypted to it.
+BACKUP_PUBLIC_KEY = env_str("WAYSTATION_BACKUP_PUBLIC_KEY")
+VAULT_FILE_CHUNK_BYTES = 64 * 1024
 
 # --- E-mail (content-free alerts to staff) -----------------------------------------------
 

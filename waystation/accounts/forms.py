@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +45,13 @@ class CodeForm(forms.Form):
 
 
 class EnrolForm(forms.Form):
+    password = forms.CharField(
+        label=_("Your password"),
+        max_length=1024,
+        strip=False,
+        help_text=_("Your password also locks your encryption keys on this server."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
     code = forms.CharField(
         label=_("Six-digit code from the app"),
         max_length=12,
@@ -54,6 +63,11 @@ class EnrolForm(forms.Form):
             }
         ),
     )
+
+    def __init__(self, *args: Any, needs_password: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not needs_password:
+            del self.fields["password"]
 
     def clean_code(self) -> str:
         code = "".join(self.cleaned_data["code"].split())

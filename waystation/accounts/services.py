@@ -4,6 +4,7 @@ Each function runs in a transaction and leaves an audit entry; e-mail goes out a
 """
 
 import secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -119,6 +120,14 @@ def sign_in(request: HttpRequest, email: str, password: str) -> SignInResult:
     return SignInResult(user=user)
 
 
+def record_failed_secret(user: User, factor: str) -> None:
+    """Count a wrong secret other than the password (e.g. a recovery key) toward the
+    sign-in throttle, and audit it."""
+    _reserve_attempt(user.email)
+    with transaction.atomic():
+        log_action(user, "accounts.login.failed", user, details={"factor": factor})
+
+
 def record_second_factor_failure(user: User) -> None:
     with transaction.atomic():
         log_action(user, "accounts.login.failed", user, details={"factor": "otp"})
@@ -185,8 +194,19 @@ def _end_all_sessions(user: User) -> None:
     user.refresh_from_db(fields=["session_epoch"])
 
 
-def change_password(user: User, new_password: str) -> None:
-    """Set a new password chosen by the user; other sessions end with the old hash."""
+def change_password(user: User, new_password: str, *, old_password: str | None = None) -> None:
+    """Set a new password chosen by the user; other sessions end with the old hash.
+
+    With the old password, the user's encryption keys are re-wrapped under the new one;
+    keys the old password no longer opened (after a reset) stay for recovery.
+    """
+    from waystation.vault import services as vault
+
+    if old_password is not None:
+        with suppress(vault.KeysUnavailableError, vault.WrongSecretError):
+            vault.rewrap_for_new_password(
+                vault.unlock_with_password(user, old_password), user, new_password
+            )
     with transaction.atomic():
         user.set_password(new_password)
         user.must_change_password = False
@@ -246,28 +266,26 @@ def create_staff(
 
 
 def set_teams(user: User, teams: list[Team], *, by: User) -> None:
-    """Make the user's teams exactly `teams`, auditing each change."""
+    """Make the user's teams exactly `teams`, auditing each change.
+
+    A removed member loses their copies of the team's keys and the team key rotates. An
+    added member receives the team's keys when a member with keys next signs in (only a
+    member can open them), or at once when nobody holds the team's key yet.
+    """
+    from waystation.vault import services as vault
+
     with transaction.atomic():
         current = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
         wanted = {team.pk for team in teams}
-        for team_id in current - wanted:
-            Membership.objects.filter(user=user, team_id=team_id).delete()
-            log_action(
-                by,
-                "accounts.team.member_removed",
-                object_type="team",
-                object_id=team_id,
-                details={"user": str(user.pk)},
-            )
-        for team_id in wanted - current:
-            Membership.objects.create(user=user, team_id=team_id)
-            log_action(
-                by,
-                "accounts.team.member_added",
-                object_type="team",
-                object_id=team_id,
-                details={"user": str(user.pk)},
-            )
+        for team in Team.objects.filter(pk__in=current - wanted):
+            Membership.objects.filter(user=user, team=team).delete()
+            log_action(by, "accounts.team.member_removed", team, details={"user": str(user.pk)})
+            vault.remove_team_member_keys(team, user, by=by)
+        for team in Team.objects.filter(pk__in=wanted - current):
+            Membership.objects.create(user=user, team=team)
+            log_action(by, "accounts.team.member_added", team, details={"user": str(user.pk)})
+            with suppress(vault.KeysUnavailableError):
+                vault.ensure_team_key(team)
 
 
 def unlock_user(user: User, *, by: User) -> None:
@@ -277,11 +295,16 @@ def unlock_user(user: User, *, by: User) -> None:
 
 
 def deactivate_user(user: User, *, by: User) -> None:
-    """Deactivate an account and end its sessions."""
+    """Deactivate an account, end its sessions, and take back its team keys (each of its
+    teams' keys rotates). Reactivated, it receives them again from a colleague."""
+    from waystation.vault import services as vault
+
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(is_active=False)
         _end_all_sessions(user)
         log_action(by, "accounts.user.deactivated", user)
+        for team in Team.objects.filter(memberships__user=user):
+            vault.remove_team_member_keys(team, user, by=by)
 
 
 def reactivate_user(user: User, *, by: User) -> None:

@@ -1,5 +1,6 @@
 import base64
 import time
+from contextlib import suppress
 from typing import Any
 
 import qrcode
@@ -17,6 +18,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from waystation.vault import services as vault
+from waystation.vault import session as vault_session
 
 from . import services
 from .access import (
@@ -76,7 +80,19 @@ def _complete_sign_in(request: HttpRequest, device: Any) -> None:
     request.session[SESSION_SEEN_AT] = now
     request.session[SESSION_REAUTH_AT] = now
     kind = "recovery_code" if isinstance(device, RecoveryCodeDevice) else "totp"
-    services.record_session_started(staff_user(request), kind)
+    user = staff_user(request)
+    services.record_session_started(user, kind)
+    keys = vault_session.keys_for(request)
+    if keys is not None:
+        # Colleagues added to this user's teams since the last sign-in get the team keys now.
+        vault.share_team_keys(keys, by=user)
+
+
+def _unlock_keys(request: HttpRequest, response: HttpResponse, user: User, password: str) -> None:
+    """Open the user's encryption keys with the password just checked, for this session.
+    Without keys yet, or after a password reset, the session simply stays locked."""
+    with suppress(vault.KeysUnavailableError, vault.WrongSecretError):
+        vault_session.remember(request, response, vault.unlock_with_password(user, password))
 
 
 @gate(Step.ANONYMOUS)
@@ -92,7 +108,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
         if result.user is not None:
             login(request, result.user)
             target = "accounts:verify" if user_has_device(result.user) else "accounts:enrol"
-            return redirect(_with_next(target, request))
+            response = redirect(_with_next(target, request))
+            _unlock_keys(request, response, result.user, form.cleaned_data["password"])
+            return response
         if result.blocked_seconds:
             form.add_error(
                 None,
@@ -151,22 +169,43 @@ def enrol(request: HttpRequest) -> HttpResponse:
         if not recently_authenticated(request):
             return redirect(f"{reverse('accounts:reauth')}?next={reverse('accounts:enrol')}")
     device = services.pending_totp_device(user)
-    form = EnrolForm(_posted(request))
+    needs_keys = not vault.has_keys(user)
+    form = EnrolForm(_posted(request), needs_password=needs_keys)
     if request.method == "POST" and form.is_valid():
-        if device.verify_token(form.cleaned_data["code"]):
+        password = form.cleaned_data.get("password", "")
+        if needs_keys and services.sign_in(request, user.email, password).user is None:
+            form.add_error(
+                "password",
+                _(
+                    "This is not your password, or there were too many "
+                    "attempts. Try again in a minute."
+                ),
+            )
+        elif device.verify_token(form.cleaned_data["code"]):
             codes = services.enrol_totp(user, device)
             update_session_auth_hash(request, user)
+            recovery_key, keys = vault.create_user_key(user, password) if needs_keys else ("", None)
             _complete_sign_in(request, device)
-            return render(
-                request, "accounts/recovery_codes.html", {"codes": codes, "next": _next(request)}
+            response = render(
+                request,
+                "accounts/recovery_codes.html",
+                {
+                    "codes": codes,
+                    "recovery_key": recovery_key,
+                    "next": _next(request),
+                },
             )
-        form.add_error(
-            "code",
-            _(
-                "This code does not match. Check that the time on your phone is right and enter "
-                "the code the app shows now."
-            ),
-        )
+            if keys is not None:
+                vault_session.remember(request, response, keys)
+            return response
+        else:
+            form.add_error(
+                "code",
+                _(
+                    "This code does not match. Check that the time on your phone is right and "
+                    "enter the code the app shows now."
+                ),
+            )
     secret = base64.b32encode(device.bin_key).decode().rstrip("=")
     return render(
         request,
@@ -197,7 +236,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     form = PasswordChangeForm(user, _posted(request))
     if request.method == "POST" and form.is_valid():
-        services.change_password(user, form.cleaned_data["new_password1"])
+        services.change_password(
+            user, form.cleaned_data["new_password1"], old_password=form.cleaned_data["old_password"]
+        )
         update_session_auth_hash(request, user)
         messages.success(request, _("Your password has been changed."))
         return redirect(_next(request))
@@ -240,6 +281,7 @@ def lock(request: HttpRequest) -> HttpResponse:
     services.lock_out(staff_user(request))
     logout(request)
     response = render(request, "accounts/locked.html")
+    vault_session.forget(request, response)
     response["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
 
@@ -251,6 +293,7 @@ def sign_out(request: HttpRequest) -> HttpResponse:
         services.record_session_ended(request.user, "sign_out")
     logout(request)
     response = redirect("accounts:login")
+    vault_session.forget(request, response)
     response["Clear-Site-Data"] = CLEAR_SITE_DATA
     return response
 

@@ -73,7 +73,10 @@ def test_second_factor_change_ends_other_sessions() -> None:
     assert first.get("/staff/account/second-factor/").status_code == 200
     device = TOTPDevice.objects.get(user=user, confirmed=False)
     assert (
-        first.post("/staff/account/second-factor/", {"code": next_totp_token(device)}).status_code
+        first.post(
+            "/staff/account/second-factor/",
+            {"code": next_totp_token(device), "password": PASSWORD},
+        ).status_code
         == 200
     )
     assert TOTPDevice.objects.filter(user=user).count() == 1

@@ -28,8 +28,13 @@ def test_new_account_enrols_then_accepts_agreement_then_works(client: Client) ->
     page = client.get(response["Location"])
     assert b"<svg" in page.content
     device = TOTPDevice.objects.get(user=user, confirmed=False)
-    response = client.post("/staff/account/second-factor/", {"code": totp_token(device)})
+    response = client.post(
+        "/staff/account/second-factor/", {"code": totp_token(device), "password": PASSWORD}
+    )
     assert response.status_code == 200
+    assert re.search(
+        r'class="secret recovery-key">([A-Z2-7]{4}-){12}[A-Z2-7]{4}<', response.content.decode()
+    )
     codes = re.findall(r"<li>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</li>", response.content.decode())
     assert len(codes) == 10
     assert RecoveryCodeDevice.objects.get(user=user).remaining == 10

@@ -1,0 +1,304 @@
+"""Blind indexes: keyed hashes of a few normalized values, so that staff can find a probable
+duplicate case without decrypting anything.
+
+Only the kinds in `BlindIndexToken.Kind` are ever indexed (phone, e-mail, name word, name
+sound). A token is HMAC-SHA256 of `kind:value`, truncated to 128 bits and stored as 32
+lowercase hex characters; without the keys a token cannot be computed from a guess.
+
+Keys and rotation. `settings.BLIND_INDEX_KEYS` lists the keys newest first; when it is empty
+one key is derived from SECRET_KEY. Key version N (1 = oldest) is a chain:
+
+    token_v1 = HMAC(k1, kind + ":" + value)
+    token_vN = HMAC(kN, token_v(N-1) as hex)
+
+so stored tokens move to a new key without the plaintext (`rotate_tokens`), and lookups
+always compute the newest version. The chain means every key stays needed: a lookup goes
+through all of them, and dropping one from the list makes every stored token unreachable.
+Moving from the SECRET_KEY-derived key to configured keys (or changing SECRET_KEY while no
+keys are configured) changes version 1 itself: stored tokens must then be rebuilt from the
+decrypted values with `index_keyring`.
+
+Normalization, so that different spellings of one value meet:
+
+- phone: E.164 through `phonenumbers`; numbers without "+" need a default region.
+- e-mail: trimmed and lowercased. For gmail.com and googlemail.com (one mailbox service)
+  dots and a "+suffix" in the local part are dropped, because Google documents that they
+  reach the same mailbox and people in danger often vary them. Nowhere else: the local part
+  belongs to its domain (RFC 5321), and elsewhere dots and "+" can tell two people apart.
+- name: transliterated to Latin with `anyascii` ("Алексей" -> "aleksey"), lowercased,
+  apostrophes joined ("O'Brien" -> "obrien"), other non-letters split words, words under two
+  letters dropped. Each distinct word gives a `name` token and a `name_sound` token
+  (Metaphone). The sound exists because transliteration alone rarely meets: "Aleksei" and
+  "Alexey" share only ALKS, and anyascii writes Arabic and Persian without their short vowels
+  ("محمد" -> "mhmd"), which meets "Mohammed" only through their common code MHMT.
+"""
+
+import hashlib
+import hmac
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+
+import jellyfish
+import phonenumbers
+from anyascii import anyascii
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+
+from waystation.vault import crypto
+from waystation.vault.models import BlindIndexToken, Keyring
+
+Kind = BlindIndexToken.Kind
+
+KEY_PURPOSE = b"waystation blind index v1"
+TOKEN_HEX_CHARS = 32
+MIN_NAME_WORD = 2
+GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+
+# anyascii writes apostrophes, the Arabic ayn and hamza as ' or `; they join a word
+# ("O'Brien", "Ma'mun") rather than split it.
+_NAME_JOINERS = str.maketrans("", "", "'`")
+_NAME_SEPARATORS = re.compile(r"[^a-z]+")
+
+
+# --- Normalization -------------------------------------------------------------------------
+
+
+def normalize_phone(value: str, region: str | None = None) -> str | None:
+    """The number in E.164 ("+2348031234567"), or None when it is not a valid number.
+    `region` (ISO 3166 alpha-2, e.g. "NG") reads numbers written without "+". Never raises."""
+    if not value or not value.strip():
+        return None
+    try:
+        number = phonenumbers.parse(value, region.strip().upper() if region else None)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_email(value: str) -> str | None:
+    """The address trimmed and lowercased, Gmail addresses reduced to their mailbox, or None
+    when it is not an address. Never raises."""
+    if not value:
+        return None
+    address = value.strip().lower()
+    local, at, domain = address.rpartition("@")
+    domain = domain.rstrip(".")
+    if not at or not local or not domain or any(c.isspace() for c in address):
+        return None
+    if domain in GMAIL_DOMAINS:
+        domain = "gmail.com"
+        local = local.split("+", 1)[0].replace(".", "")
+        if not local:
+            return None
+    return f"{local}@{domain}"
+
+
+def name_words(value: str) -> set[str]:
+    """The distinct words of a name in lowercase Latin letters, each at least two letters
+    long. Never raises."""
+    if not value:
+        return set()
+    latin = anyascii(value).lower().translate(_NAME_JOINERS)
+    return {word for word in _NAME_SEPARATORS.split(latin) if len(word) >= MIN_NAME_WORD}
+
+
+def name_sound(word: str) -> str:
+    """The Metaphone code of one normalized name word ("" when it has none)."""
+    return str(jellyfish.metaphone(word))
+
+
+def normalized_values(
+    *,
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    names: Iterable[str] = (),
+    region: str | None = None,
+) -> set[tuple[str, str]]:
+    """(kind, normalized value) for every value that normalizes; invalid ones are skipped.
+    Raises TypeError when a single string is passed where a collection is expected."""
+    values: set[tuple[str, str]] = set()
+    for phone in _collection(phones, "phones"):
+        normalized = normalize_phone(phone, region)
+        if normalized:
+            values.add((Kind.PHONE.value, normalized))
+    for email in _collection(emails, "emails"):
+        normalized = normalize_email(email)
+        if normalized:
+            values.add((Kind.EMAIL.value, normalized))
+    for name in _collection(names, "names"):
+        for word in name_words(name):
+            values.add((Kind.NAME.value, word))
+            sound = name_sound(word)
+            if sound:
+                values.add((Kind.NAME_SOUND.value, sound))
+    return values
+
+
+def _collection(values: Iterable[str], argument: str) -> list[str]:
+    # A bare string would be read one character at a time and silently match nothing.
+    if isinstance(values, str | bytes):
+        raise TypeError(f"{argument} must be a collection of strings, not a single string")
+    return [value for value in values if value]
+
+
+# --- Keys and tokens -----------------------------------------------------------------------
+
+
+def _keys() -> list[bytes]:
+    """The blind-index keys, oldest first: key version N is `_keys()[N - 1]`."""
+    configured = [key.encode() for key in settings.BLIND_INDEX_KEYS]
+    if configured:
+        return configured[::-1]
+    return [crypto.derive_key(settings.SECRET_KEY.encode(), purpose=KEY_PURPOSE)]
+
+
+def current_key_version() -> int:
+    """The version every new token and every lookup uses: the number of keys."""
+    return len(_keys())
+
+
+def _mac(key: bytes, message: str) -> str:
+    return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()[:TOKEN_HEX_CHARS]
+
+
+def _chain(token: str, keys: list[bytes]) -> str:
+    for key in keys:
+        token = _mac(key, token)
+    return token
+
+
+def _token(kind: str, value: str, keys: list[bytes]) -> str:
+    return _chain(_mac(keys[0], f"{kind}:{value}"), keys[1:])
+
+
+def _allowed_kind(kind: str) -> str:
+    if kind not in Kind.values:
+        raise ValueError(f"not an indexed kind: {kind!r}")
+    return str(kind)
+
+
+def blind_token(kind: str, value: str) -> str:
+    """The current-version token of an already normalized value. Raises ValueError when
+    `kind` is not one of `BlindIndexToken.Kind`: nothing else is ever indexed."""
+    return _token(_allowed_kind(kind), value, _keys())
+
+
+def tokens_for(
+    *,
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    names: Iterable[str] = (),
+    region: str | None = None,
+) -> set[tuple[str, str]]:
+    """(kind, token) under the current key for every value that normalizes; values that do
+    not are skipped silently. Raises TypeError when a single string is passed where a
+    collection is expected."""
+    keys = _keys()
+    pairs = normalized_values(phones=phones, emails=emails, names=names, region=region)
+    return {(kind, _token(kind, value, keys)) for kind, value in pairs}
+
+
+# --- Storage and lookup --------------------------------------------------------------------
+
+
+def index_keyring(
+    keyring: Keyring,
+    *,
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    names: Iterable[str] = (),
+    region: str | None = None,
+) -> int:
+    """Replace the keyring's tokens with those of these values, in one transaction; returns
+    how many were stored. Raises ValueError when the keyring is shredded or gone, and TypeError
+    when a single string is passed where a collection is expected."""
+    pairs = tokens_for(phones=phones, emails=emails, names=names, region=region)
+    version = current_key_version()
+    rows = [
+        BlindIndexToken(keyring=keyring, kind=kind, token=token, key_version=version)
+        for kind, token in sorted(pairs)
+    ]
+    with transaction.atomic():
+        # Shredding locks the keyring too: checking under the lock, not on the instance we were
+        # given, keeps tokens from being written back after the shred.
+        live = Keyring.objects.select_for_update().filter(pk=keyring.pk, shredded_at__isnull=True)
+        if not live.values_list("pk", flat=True):
+            raise ValueError("a shredded or deleted keyring cannot be indexed")
+        BlindIndexToken.objects.filter(keyring=keyring).delete()
+        BlindIndexToken.objects.bulk_create(rows)
+    return len(rows)
+
+
+def find_matches(
+    *,
+    phones: Iterable[str] = (),
+    emails: Iterable[str] = (),
+    names: Iterable[str] = (),
+    region: str | None = None,
+    exclude: uuid.UUID | None = None,
+) -> dict[uuid.UUID, set[str]]:
+    """Keyrings holding any of these values, each with the kinds that matched, in one query
+    on the (kind, token) index. Shredded keyrings and `exclude` are left out. Raises TypeError
+    when a single string is passed where a collection is expected."""
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for kind, token in tokens_for(phones=phones, emails=emails, names=names, region=region):
+        by_kind[kind].append(token)
+    if not by_kind:
+        return {}
+    condition = Q()
+    for kind, tokens in sorted(by_kind.items()):
+        condition |= Q(kind=kind, token__in=sorted(tokens))
+    rows = BlindIndexToken.objects.filter(
+        condition, key_version=current_key_version(), keyring__shredded_at__isnull=True
+    )
+    if exclude is not None:
+        rows = rows.exclude(keyring_id=exclude)
+    matches: dict[uuid.UUID, set[str]] = defaultdict(set)
+    for keyring_id, kind in rows.values_list("keyring_id", "kind"):
+        matches[keyring_id].add(kind)
+    return dict(matches)
+
+
+def forget_keyring(keyring: Keyring) -> int:
+    """Delete every token of the keyring (crypto-shredding calls this); returns how many."""
+    deleted, _ = BlindIndexToken.objects.filter(keyring=keyring).delete()
+    return deleted
+
+
+def rotate_tokens(*, batch_size: int = 1000) -> int:
+    """Move every token stored under an older key version to the current one by hashing the
+    stored token with the newer keys; no plaintext is needed. Works in batches, each in its own
+    transaction, so it can be interrupted and run again. Returns how many tokens moved.
+    Raises ValueError when `batch_size` is below 1."""
+    if batch_size < 1:
+        raise ValueError("batch_size must be at least 1")
+    keys = _keys()
+    current = len(keys)
+    moved = 0
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                BlindIndexToken.objects.select_for_update()
+                .filter(key_version__lt=current, pk__gt=last_pk)
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return moved
+            for row in batch:
+                row.token = _chain(row.token, keys[row.key_version :])
+                row.key_version = current
+            BlindIndexToken.objects.bulk_update(batch, ["token", "key_version"])
+        last_pk = batch[-1].pk
+        moved += len(batch)
+
+
+def unreachable_token_count() -> int:
+    """How many tokens carry a key version newer than the current one: a key was removed from
+    BLIND_INDEX_KEYS, and lookups can no longer reach these rows."""
+    return BlindIndexToken.objects.filter(key_version__gt=current_key_version()).count()
