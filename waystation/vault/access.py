@@ -1,6 +1,7 @@
 """Reading sealed data inside a request, for a user whose keys are unlocked."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlencode
@@ -8,6 +9,7 @@ from urllib.parse import urlencode
 from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
 
 from . import crypto
 from .fields import decrypt_value
@@ -46,6 +48,34 @@ def read_sealed(request: HttpRequest, obj: models.Model, field_name: str) -> Any
         raise UnreadableError(field_name) from error
 
 
+@dataclass(frozen=True)
+class SealedValue:
+    """A sealed field as a page shows it: the value, or a message saying why not."""
+
+    value: Any = None
+    error: str = ""
+
+
+def open_sealed_fields(
+    request: HttpRequest, obj: models.Model, names: list[str]
+) -> dict[str, SealedValue]:
+    """Several sealed fields for one page. A damaged field becomes a message for that field
+    alone; the rest still show. Raises NotUnlockedError or KeysUnavailableError like
+    read_sealed, since those concern the whole record."""
+    key = keyring_key(request, obj.keyring)  # type: ignore[attr-defined]
+    opened = {}
+    for name in names:
+        try:
+            opened[name] = SealedValue(decrypt_value(key, obj, name))
+        except crypto.DecryptionError:
+            opened[name] = SealedValue(
+                error=gettext(
+                    "This item is damaged and cannot be shown. The rest of the record is intact."
+                )
+            )
+    return opened
+
+
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
@@ -65,8 +95,10 @@ def keys_required(view: View) -> View:
 __all__ = [
     "KeysUnavailableError",
     "NotUnlockedError",
+    "SealedValue",
     "UnreadableError",
     "keyring_key",
     "keys_required",
+    "open_sealed_fields",
     "read_sealed",
 ]

@@ -268,3 +268,13 @@ def test_deactivation_takes_back_team_keys() -> None:
     accounts.deactivate_user(bob, by=coordinator)
     assert not TeamKeyCopy.objects.filter(user=bob).exists()
     assert vault.current_team_key(team).version == 2  # type: ignore[union-attr]
+
+
+def test_vault_status_reports_what_rotation_left(settings, capsys) -> None:  # type: ignore[no-untyped-def]
+    from django.core.management import call_command
+
+    make_user(None, keys=True)
+    settings.VAULT_KDF_OPS = 3
+    call_command("vault_status")
+    out = capsys.readouterr().out
+    assert "1 wrapped with older parameters" in out and "Backup key configured: NO" in out
