@@ -127,6 +127,7 @@ INSTALLED_APPS = [
     "waystation.audit",
     "waystation.accounts",
     "waystation.vault",
+    "waystation.intake",
 ]
 
 MIDDLEWARE = [
@@ -134,6 +135,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
     "waystation.pages.middleware.SecurityHeadersMiddleware",
+    "waystation.pages.middleware.CompactHtmlMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -325,6 +327,17 @@ BLIND_INDEX_KEYS = [key for key in env_secret("WAYSTATION_BLIND_INDEX_KEYS").spl
 # Public half of the offline backup key (base64); backups are encrypted to it.
 BACKUP_PUBLIC_KEY = env_str("WAYSTATION_BACKUP_PUBLIC_KEY")
 VAULT_FILE_CHUNK_BYTES = 64 * 1024
+
+# --- Public intake ------------------------------------------------------------------------
+
+# Days a follow-up code keeps working after its last use (separate from case retention).
+FOLLOW_UP_VALID_DAYS = env_int("WAYSTATION_FOLLOW_UP_VALID_DAYS", 180, minimum=1)
+# Where quick exit goes: a neutral, common site.
+QUICK_EXIT_URL = env_str("WAYSTATION_QUICK_EXIT_URL", "https://www.google.com/search?q=weather")
+# The promised time to a first answer, shown to people who ask for help.
+RESPONSE_DAYS = env_int("WAYSTATION_RESPONSE_DAYS", 14, minimum=1)
+EVIDENCE_MAX_BYTES = env_int("WAYSTATION_EVIDENCE_MAX_MB", 10, minimum=1) * 1024 * 1024
+EVIDENCE_MAX_FILES = env_int("WAYSTATION_EVIDENCE_MAX_FILES", 5, minimum=1)
 
 # --- E-mail (content-free alerts to staff) -----------------------------------------------
 

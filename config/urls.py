@@ -7,6 +7,7 @@ urlpatterns = [
     path("staff/audit/", include("waystation.audit.urls")),
     path("staff/", include("waystation.vault.urls")),
     path("", include("waystation.pages.urls")),
+    path("", include("waystation.intake.urls")),
 ]
 
 handler400 = "waystation.pages.views.bad_request"

@@ -5,6 +5,5 @@ from . import views
 app_name = "pages"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("staff/", views.dashboard, name="dashboard"),
 ]

@@ -6,11 +6,6 @@ from waystation.accounts.models import Role, User
 
 
 @require_http_methods(["GET"])
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "pages/home.html")
-
-
-@require_http_methods(["GET"])
 def dashboard(request: HttpRequest) -> HttpResponse:
     user = request.user
     roles = user.roles if isinstance(user, User) else frozenset()

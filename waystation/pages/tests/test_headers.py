@@ -42,10 +42,26 @@ def test_headers_on_not_found_and_forms_with_errors(client: Client) -> None:
     _assert_headers(client.post("/staff/sign-in/", {"email": "x"}))
 
 
-def test_pages_name_no_other_origin(client: Client, db: None) -> None:
-    content = client.get("/").content.decode() + client.get("/staff/sign-in/").content.decode()
-    assert (
-        "http://" not in content
-        and "https://" not in content
-        and "//" not in content.replace("<!doctype html>", "")
-    )
+@pytest.mark.django_db
+def test_pages_load_nothing_from_another_origin(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    for url in ("/", "/ask/", "/follow-up/", "/safety/", "/staff/sign-in/"):
+        content = client.get(url).content.decode()
+        resources = re.findall(r'(?:src|action)="([^"]*)"', content) + re.findall(
+            r'<link[^>]+href="([^"]*)"', content
+        )
+        assert resources and all(r.startswith("/") and not r.startswith("//") for r in resources)
+        links = set(re.findall(r'<a [^>]*href="([^"]*)"', content))
+        assert {link for link in links if not link.startswith(("/", "#"))} <= {
+            settings.QUICK_EXIT_URL
+        }, url
+
+
+@pytest.mark.django_db
+def test_pages_are_compacted_but_typed_text_is_kept(client: Client) -> None:
+    typed = "line one\n\n   indented line\n"
+    response = client.post("/ask/", {"narrative": typed, "region": "  spaced  "})
+    content = response.content.decode()
+    assert ">\n\n" not in content
+    assert "line one\n\n   indented line" in content

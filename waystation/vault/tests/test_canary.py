@@ -25,29 +25,7 @@ from waystation.vault.fields import decrypt_value
 from waystation.vault.models import EncryptedFile, KeyringGrant, UserKey
 
 from .conftest import CanaryRecord
-from .markers import MARKERS, encodings
-
-
-def _database_dump() -> bytes:
-    if connection.vendor == "sqlite":
-        return "\n".join(connection.connection.iterdump()).encode()
-    name = settings.DATABASES["default"]["NAME"]
-    test_name = connection.settings_dict["NAME"]
-    result = subprocess.run(
-        [
-            "pg_dump",
-            "--no-owner",
-            "-h",
-            connection.settings_dict["HOST"] or "127.0.0.1",
-            "-U",
-            connection.settings_dict["USER"] or "postgres",
-            test_name or name,
-        ],
-        capture_output=True,
-        check=True,
-        timeout=120,
-    )
-    return result.stdout
+from .markers import MARKERS, database_dump, encodings
 
 
 @pytest.mark.django_db(transaction=True)
@@ -96,7 +74,7 @@ def test_no_marker_anywhere_and_server_cannot_decrypt(
     write_backup(backup, crypto.new_keypair()[1])
     out, err = capfd.readouterr()
     places = {
-        "database dump": _database_dump(),
+        "database dump": database_dump(),
         "file store": b"".join(p.read_bytes() for p in vault_storage.rglob("*") if p.is_file())
         + b"".join(p.name.encode() for p in vault_storage.rglob("*")),
         "backup archive": backup.getvalue(),

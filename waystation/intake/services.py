@@ -1,0 +1,316 @@
+"""Every write of the public intake: requests, the follow-up thread, evidence.
+
+A request is sealed to the intake team's public keys in one transaction and acknowledged
+only after it commits. Nothing the person sends can be read back with their follow-up code.
+"""
+
+import hashlib
+import io
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from waystation.accounts.models import Role, Team
+from waystation.audit.services import log_action
+from waystation.vault import blind, crypto, files
+from waystation.vault import services as vault
+from waystation.vault.fields import decrypt_value
+from waystation.vault.models import EncryptedFile
+
+from . import codes
+from .models import Channel, Evidence, HelpRequest, Message, SubmissionToken
+
+# Magic numbers of the evidence types accepted.
+ALLOWED_TYPES = {
+    b"\xff\xd8\xff": "image/jpeg",
+    b"\x89PNG\r\n\x1a\n": "image/png",
+    b"%PDF-": "application/pdf",
+}
+
+
+class NotReadyError(Exception):
+    """No intake team member has keys yet: nothing could be sealed to be read later."""
+
+
+class AlreadySubmittedError(Exception):
+    """This form was sent before (refresh, back button, double click)."""
+
+
+class EvidenceRefusedError(Exception):
+    """The file is not a JPEG, PNG or PDF."""
+
+
+@dataclass(frozen=True)
+class Answers:
+    country: str
+    region: str
+    nationalities: str
+    narrative: str
+    risk: str
+    organization: str
+    documents: list[str]
+    name: str = ""
+    channel: str = ""
+    handle: str = ""
+    safe_times: str = ""
+    no_messages: bool = False
+
+
+def intake_teams() -> list[Team]:
+    return [
+        team
+        for team in Team.objects.filter(role=Role.INTAKE_VOLUNTEER)
+        if vault.current_team_key(team) is not None and vault.current_team_key(team).copies.exists()  # type: ignore[union-attr]
+    ]
+
+
+def _token_hash(form_token: str) -> str:
+    return hashlib.sha256(form_token.encode()).hexdigest()
+
+
+def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple[HelpRequest, str]:
+    """Seal and store a request; return it with the follow-up code to show once.
+
+    Raises AlreadySubmittedError for a form token used before, NotReadyError when no
+    intake team can read requests yet.
+    """
+    teams = intake_teams()
+    if not teams:
+        raise NotReadyError
+    code = codes.new_code()
+    digits = codes.normalize(code) or ""
+    inbox_private, inbox_public = crypto.new_keypair()
+    try:
+        with transaction.atomic():
+            SubmissionToken.objects.create(token_hash=_token_hash(form_token))
+            keyring, key = vault.create_keyring(teams=teams, by=None)
+            request = HelpRequest(
+                keyring=keyring,
+                reference=codes.new_reference(),
+                country=answers.country,
+                region=answers.region,
+                risk=answers.risk,
+                language=language,
+                consented_at=timezone.now(),
+                follow_up_lookup=codes.lookup_id(digits),
+                person_public_key=codes.person_public_key(digits),
+                inbox_public_key=inbox_public,
+            )
+            request.seal(
+                key,
+                name=answers.name,
+                nationalities=answers.nationalities,
+                narrative=answers.narrative,
+                organization=answers.organization,
+                documents=answers.documents,
+                inbox_private_key=inbox_private.hex(),
+                contact={
+                    "channel": answers.channel,
+                    "handle": answers.handle,
+                    "safe_times": answers.safe_times,
+                    "no_messages": answers.no_messages,
+                },
+            )
+            request.save()
+            _index_and_link(request, answers)
+            log_action(None, "intake.request.received", request, details={"risk": answers.risk})
+    except IntegrityError as error:
+        if SubmissionToken.objects.filter(token_hash=_token_hash(form_token)).exists():
+            raise AlreadySubmittedError from error
+        raise
+    return request, code
+
+
+def _contact_values(answers: Answers) -> dict[str, list[str]]:
+    handle = answers.handle.strip()
+    if not handle:
+        return {"phones": [], "emails": []}
+    if answers.channel == Channel.EMAIL or "@" in handle:
+        return {"phones": [], "emails": [handle]}
+    if answers.channel in {Channel.PHONE, Channel.WHATSAPP, Channel.SIGNAL, Channel.TELEGRAM}:
+        return {"phones": [handle], "emails": []}
+    return {"phones": [], "emails": []}
+
+
+def _index_and_link(request: HelpRequest, answers: Answers) -> None:
+    """Blind-index the contact and name, and link the request to an earlier one that shares
+    a phone or e-mail, or a name in the same country. The person is told nothing."""
+    values = {**_contact_values(answers), "names": [answers.name] if answers.name else []}
+    region = answers.country if len(answers.country) == 2 else None
+    blind.index_keyring(request.keyring, region=region, **values)
+    matches = blind.find_matches(region=region, exclude=request.keyring_id, **values)
+    if not matches:
+        return
+    candidates = HelpRequest.objects.filter(keyring_id__in=matches).order_by("received_at")
+    for earlier in candidates:
+        kinds = matches[earlier.keyring_id]
+        if kinds & {"phone", "email"} or ("name" in kinds and earlier.country == request.country):
+            request.duplicate_of = earlier.duplicate_of or earlier
+            request.save(update_fields=["duplicate_of"])
+            log_action(
+                None, "intake.request.linked", request, details={"to": str(request.duplicate_of.pk)}
+            )
+            return
+
+
+def find_by_code(code_text: str) -> HelpRequest | None:
+    """The request a follow-up code opens, or None (malformed, wrong or expired alike)."""
+    digits = codes.normalize(code_text)
+    if digits is None:
+        # Spend the same work as a real lookup, so malformed codes answer like wrong ones.
+        codes.lookup_id("0" * codes.DIGITS)
+        return None
+    request = HelpRequest.objects.filter(follow_up_lookup=codes.lookup_id(digits)).first()
+    if request is None:
+        return None
+    if timezone.now() - request.follow_up_used_at > timedelta(days=settings.FOLLOW_UP_VALID_DAYS):
+        return None
+    HelpRequest.objects.filter(pk=request.pk).update(follow_up_used_at=timezone.now())
+    return request
+
+
+def person_reply(request: HelpRequest, text: str) -> Message:
+    """A message from the person: sealed for staff only, never shown back."""
+    with transaction.atomic():
+        message = Message.objects.create(
+            request=request,
+            sender=Message.Sender.PERSON,
+            for_staff=crypto.seal(bytes(request.inbox_public_key), text.encode()),
+        )
+        log_action(None, "intake.message.received", message, details={"request": str(request.pk)})
+    return message
+
+
+def staff_reply(request: HelpRequest, text: str, *, by: Any) -> Message:
+    """A message to the person, sealed to their follow-up key and to the case inbox."""
+    with transaction.atomic():
+        message = Message.objects.create(
+            request=request,
+            sender=Message.Sender.STAFF,
+            for_staff=crypto.seal(bytes(request.inbox_public_key), text.encode()),
+            for_person=crypto.seal(bytes(request.person_public_key), text.encode()),
+        )
+        log_action(by, "intake.message.sent", message, details={"request": str(request.pk)})
+    return message
+
+
+def messages_for_person(
+    request: HelpRequest, person_private_key: bytes
+) -> list[tuple[Message, str]]:
+    """Staff messages the person has not deleted, decrypted with their follow-up key."""
+    shown = []
+    for message in request.messages.filter(sender=Message.Sender.STAFF, deleted_by_person_at=None):
+        try:
+            text = crypto.unseal(person_private_key, bytes(message.for_person or b"")).decode()
+        except crypto.DecryptionError:
+            continue
+        shown.append((message, text))
+    return shown
+
+
+def delete_for_person(request: HelpRequest, message_id: Any) -> bool:
+    """The person removes a staff message from their view (and its copy sealed to them)."""
+    with transaction.atomic():
+        updated = Message.objects.filter(
+            pk=message_id, request=request, sender=Message.Sender.STAFF, deleted_by_person_at=None
+        ).update(deleted_by_person_at=timezone.now(), for_person=None)
+        if updated:
+            log_action(
+                None,
+                "intake.message.deleted_by_person",
+                object_type="message",
+                object_id=message_id,
+            )
+    return bool(updated)
+
+
+def inbox_key(request: HelpRequest, keyring_key: bytes) -> bytes:
+    return bytes.fromhex(decrypt_value(keyring_key, request, "inbox_private_key"))
+
+
+def thread_for_staff(request: HelpRequest, keyring_key: bytes) -> list[tuple[Message, str]]:
+    private = inbox_key(request, keyring_key)
+    return [
+        (m, crypto.unseal(private, bytes(m.for_staff)).decode()) for m in request.messages.all()
+    ]
+
+
+def _sniff(head: bytes) -> str | None:
+    for magic, content_type in ALLOWED_TYPES.items():
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def _strip_metadata(data: bytes, content_type: str) -> bytes | None:
+    """A copy of an image holding pixels only: no EXIF, GPS, XMP, comments or profiles.
+    None when the image cannot be decoded (the original is still kept)."""
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            upright = ImageOps.exif_transpose(image)
+            mode = "RGB" if content_type == "image/jpeg" else "RGBA"
+            pixels = upright.convert(mode)
+            # A new image carries none of the original's `info` (where metadata lives).
+            clean = Image.new(mode, pixels.size)
+            clean.paste(pixels)
+            out = io.BytesIO()
+            clean.save(out, format="JPEG" if mode == "RGB" else "PNG", quality=90)
+            return out.getvalue()
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
+def add_evidence(request: HelpRequest, stored: EncryptedFile, file_key: bytes) -> Evidence:
+    """Attach a file the person uploaded (stored encrypted under `file_key` by the upload
+    handler, not yet saved). Checks its type from its first bytes, keeps the original and,
+    for images, a derivative without metadata. Raises EvidenceRefusedError."""
+    data = files.read_all(stored, file_key)
+    content_type = _sniff(data[:16])
+    if content_type is None:
+        raise EvidenceRefusedError
+    derivative_key = crypto.new_key()
+    clean = _strip_metadata(data, content_type) if content_type != "application/pdf" else None
+    with transaction.atomic():
+        stored.save()
+        derivative = None
+        if clean is not None:
+            derivative = files.store_stream(
+                request.keyring,
+                derivative_key,
+                iter([clean]),
+                name="derivative",
+                content_type=content_type,
+            )
+        evidence = Evidence.objects.create(
+            request=request,
+            original=stored,
+            derivative=derivative,
+            sealed_keys=crypto.seal(
+                bytes(request.inbox_public_key),
+                json.dumps(
+                    {
+                        "original": file_key.hex(),
+                        "derivative": derivative_key.hex() if clean else "",
+                    }
+                ).encode(),
+            ),
+        )
+        log_action(
+            None,
+            "intake.evidence.received",
+            evidence,
+            details={"request": str(request.pk), "derivative": clean is not None},
+        )
+    return evidence
+
+
+def new_form_token() -> str:
+    return secrets.token_urlsafe(24)

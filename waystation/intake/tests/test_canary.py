@@ -1,0 +1,98 @@
+"""The canary test for intake: markers in every answer, message, file and file name, and in
+the sender's address and browser, must not appear in the database, files, sessions, cache
+or logs. The follow-up code must not appear either."""
+
+import io
+import logging
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.core.cache import cache
+from django.test import Client
+from PIL import Image
+
+from waystation.vault.tests.markers import MARKERS, database_dump, encodings
+
+from .conftest import ANSWERS
+
+ADDRESS = "203.0.113.199"
+BROWSER = "CanaryAgentZebra/7.1"
+
+
+def _ask(client: Client, marker: str) -> str:
+    import re
+
+    page = client.get("/ask/", REMOTE_ADDR=ADDRESS, HTTP_USER_AGENT=BROWSER).content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    answers = {
+        # Country and region stay plaintext (operational: triage sorts and filters by them).
+        **ANSWERS,
+        "form_token": token,
+        "nationalities": f"{marker} nation",
+        "narrative": f"{marker} what happened to me " * 3,
+        "organization": f"{marker} group",
+        "name": f"{marker} name",
+        "channel": "email",
+        "handle": f"{marker.lower()}@canary.example",
+        "safe_times": f"{marker} evenings",
+    }
+    response = client.post(
+        "/ask/", answers, REMOTE_ADDR=ADDRESS, HTTP_USER_AGENT=BROWSER, HTTP_X_FORWARDED_FOR=ADDRESS
+    )
+    assert response.status_code == 200
+    return re.search(r'follow-up-code">([\d ]+)<', response.content.decode()).group(1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_nothing_sent_leaks_anywhere(intake_team, vault_storage, caplog, capfd) -> None:  # type: ignore[no-untyped-def]
+    caplog.set_level(logging.DEBUG)
+    codes = []
+    for marker in MARKERS.values():
+        client = Client()
+        code = _ask(client, marker)
+        codes.append(code)
+        client.post(
+            "/follow-up/",
+            {"action": "login", "code": code},
+            REMOTE_ADDR=ADDRESS,
+            HTTP_USER_AGENT=BROWSER,
+        )
+        client.post(
+            "/follow-up/",
+            {"action": "reply", "text": f"{marker} reply"},
+            REMOTE_ADDR=ADDRESS,
+            HTTP_USER_AGENT=BROWSER,
+        )
+        image = io.BytesIO()
+        Image.new("RGB", (8, 8), "blue").save(image, format="PNG")
+        upload = io.BytesIO(image.getvalue() + marker.encode())
+        upload.name = f"{marker}.png"
+        assert (
+            client.post(
+                "/follow-up/files/", {"file": upload}, REMOTE_ADDR=ADDRESS, HTTP_USER_AGENT=BROWSER
+            ).status_code
+            == 200
+        )
+    out, err = capfd.readouterr()
+    cached = getattr(cache, "_cache", {})
+    places = {
+        "database dump": database_dump(),
+        "file store": b"".join(p.read_bytes() for p in vault_storage.rglob("*") if p.is_file())
+        + b"".join(p.name.encode() for p in vault_storage.rglob("*")),
+        "session store": b"".join(
+            s.session_data.encode() + repr(s.get_decoded()).encode() for s in Session.objects.all()
+        ),
+        "cache": repr(dict(cached)).encode(),
+        "logs": "\n".join(r.getMessage() for r in caplog.records).encode()
+        + out.encode()
+        + err.encode(),
+    }
+    traces = {**MARKERS, "address": ADDRESS, "browser": BROWSER}
+    for place, content in places.items():
+        for what, marker in traces.items():
+            for pattern in encodings(marker):
+                at = content.find(pattern)
+                assert at < 0, f"{what} found in {place}: {content[max(0, at - 300) : at + 60]!r}"
+        for code in codes:
+            digits = code.replace(" ", "")
+            assert digits.encode() not in content and code.encode() not in content, place

@@ -1,0 +1,116 @@
+"""Asking for help: validation keeps answers, one form makes one request, sealed at once."""
+
+import re
+
+import pytest
+from django.test import Client
+
+from conftest import PASSWORD
+from waystation.audit.models import AuditEntry
+from waystation.intake import codes, services
+from waystation.intake.models import HelpRequest
+from waystation.vault import services as vault
+from waystation.vault.fields import decrypt_value
+
+from .conftest import ANSWERS
+
+pytestmark = pytest.mark.django_db
+
+
+def _form(client: Client) -> dict[str, object]:
+    page = client.get("/ask/").content.decode()
+    token = re.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    return {**ANSWERS, "form_token": token}
+
+
+def _code(response) -> str:  # type: ignore[no-untyped-def]
+    return re.search(r'class="secret follow-up-code">([\d ]+)<', response.content.decode()).group(1)
+
+
+def test_request_is_sealed_and_acknowledged_with_a_code(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/ask/", _form(client))
+    assert response.status_code == 200
+    code = _code(response)
+    assert len(codes.normalize(code) or "") == 28
+    request = HelpRequest.objects.get()
+    assert (request.country, request.region, request.risk) == ("NG", "Lagos", "now")
+    member = intake_team.memberships.get().user
+    key = vault.open_keyring(request.keyring, vault.unlock_with_password(member, PASSWORD))
+    assert decrypt_value(key, request, "narrative") == ANSWERS["narrative"]
+    assert decrypt_value(key, request, "contact")["handle"] == ANSWERS["handle"]
+    assert AuditEntry.objects.filter(
+        action="intake.request.received", object_id=request.pk
+    ).exists()
+    assert code.replace(" ", "") not in str(HelpRequest.objects.values().get())
+
+
+def test_missing_risk_description_is_refused_and_answers_kept(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
+    data = {**_form(client), "narrative": "", "risk": ""}
+    response = client.post("/ask/", data)
+    content = response.content.decode()
+    assert response.status_code == 400
+    assert "Please describe the danger you face" in content
+    assert "Choose how soon you are in danger" in content
+    assert 'value="Lagos"' in content and "+234 803 123 4567" in content
+    assert not HelpRequest.objects.exists()
+
+
+def test_same_form_twice_makes_one_request(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
+    data = _form(client)
+    assert client.post("/ask/", data).status_code == 200
+    again = client.post("/ask/", data)
+    assert again.status_code == 409
+    assert HelpRequest.objects.count() == 1
+
+
+def test_honeypot_learns_nothing_and_stores_nothing(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
+    response = client.post("/ask/", {**_form(client), "website": "http://spam.example"})
+    assert response.status_code == 200 and _code(response)
+    assert not HelpRequest.objects.exists()
+
+
+def test_not_ready_keeps_answers(client: Client) -> None:
+    response = client.post("/ask/", _form(client))
+    assert response.status_code == 503
+    assert "Your answers are still here" in response.content.decode()
+    assert 'value="Lagos"' in response.content.decode()
+
+
+def test_database_failure_keeps_answers(client: Client, intake_team, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from django.db import OperationalError
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "submit_request", broken)
+    response = client.post("/ask/", _form(client))
+    assert response.status_code == 503 and 'value="Lagos"' in response.content.decode()
+
+
+def test_same_phone_is_linked_without_telling_the_person(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
+    first = client.post("/ask/", _form(client))
+    second = client.post(
+        "/ask/", {**_form(client), "name": "Someone Else", "handle": "0803 123 4567"}
+    )
+    assert first.status_code == second.status_code == 200
+    earlier, later = HelpRequest.objects.order_by("received_at")
+    assert later.duplicate_of == earlier
+    assert "already" not in second.content.decode().lower()
+
+
+def test_no_address_or_browser_is_stored(client: Client, intake_team, caplog) -> None:  # type: ignore[no-untyped-def]
+    client.post(
+        "/ask/",
+        _form(client),
+        REMOTE_ADDR="203.0.113.77",
+        HTTP_USER_AGENT="CanaryBrowser/9.9",
+        HTTP_X_FORWARDED_FOR="198.51.100.5",
+    )
+    dump = str(list(HelpRequest.objects.values())) + str(list(AuditEntry.objects.values()))
+    for trace in ("203.0.113.77", "198.51.100.5", "CanaryBrowser"):
+        assert trace not in dump and trace not in caplog.text
+
+
+def test_references_do_not_count_requests(intake_team) -> None:  # type: ignore[no-untyped-def]
+    refs = {codes.new_reference() for _ in range(200)}
+    assert len(refs) == 200 and all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", r) for r in refs)
