@@ -111,6 +111,25 @@ CSRF_TRUSTED_ORIGINS = env_list("WAYSTATION_CSRF_TRUSTED_ORIGINS")
 AUDIT_KEY = env_secret("WAYSTATION_AUDIT_KEY")
 
 SITE_TITLE = env_str("WAYSTATION_SITE_TITLE", "Waystation")
+# A static file path for the browser tab icon; keep it as neutral as the title.
+FAVICON = env_str("WAYSTATION_FAVICON", "waystation/favicon.svg")
+
+
+def env_links(name: str) -> list[tuple[str, str]]:
+    """`Name=https://url;Other=https://url` as (name, url) pairs."""
+    links = []
+    for item in os.environ.get(name, "").split(";"):
+        if not item.strip():
+            continue
+        label, sep, url = item.partition("=")
+        if not sep or not url.strip().startswith("https://"):
+            raise ImproperlyConfigured(f"{name}: write each link as Name=https://address.")
+        links.append((label.strip(), url.strip()))
+    return links
+
+
+# Outside organizations listed on the public home page.
+OUTSIDE_RESOURCES = env_links("WAYSTATION_OUTSIDE_RESOURCES")
 
 # --- Applications ------------------------------------------------------------------------
 
@@ -338,6 +357,28 @@ QUICK_EXIT_URL = env_str("WAYSTATION_QUICK_EXIT_URL", "https://www.google.com/se
 RESPONSE_DAYS = env_int("WAYSTATION_RESPONSE_DAYS", 14, minimum=1)
 EVIDENCE_MAX_BYTES = env_int("WAYSTATION_EVIDENCE_MAX_MB", 10, minimum=1) * 1024 * 1024
 EVIDENCE_MAX_FILES = env_int("WAYSTATION_EVIDENCE_MAX_FILES", 5, minimum=1)
+# Abuse resistance (waystation/intake/abuse.py): proof-of-work difficulty in bits, the wait
+# asked of forms sent without JavaScript, and hourly caps. Per-source caps skip the shared
+# addresses (a Tor onion service or reverse proxy makes every sender look the same).
+INTAKE_PROOF_BITS = env_int("WAYSTATION_INTAKE_PROOF_BITS", 16, minimum=1)
+INTAKE_MIN_SECONDS_WITHOUT_PROOF = env_int("WAYSTATION_INTAKE_MIN_SECONDS_WITHOUT_PROOF", 5)
+INTAKE_MAX_PER_HOUR = env_int("WAYSTATION_INTAKE_MAX_PER_HOUR", 5000, minimum=1)
+INTAKE_MAX_PER_SOURCE_HOUR = env_int("WAYSTATION_INTAKE_MAX_PER_SOURCE_HOUR", 20, minimum=1)
+INTAKE_MAX_UNPROVEN_PER_HOUR = env_int("WAYSTATION_INTAKE_MAX_UNPROVEN_PER_HOUR", 500, minimum=1)
+INTAKE_SHARED_ADDRESSES = env_list("WAYSTATION_INTAKE_SHARED_ADDRESSES", "127.0.0.1,::1")
+
+# --- Cache ---------------------------------------------------------------------------------
+
+# Counters for the caps and the daily salt. The default lives in each process's memory;
+# with several app processes, point all of them at one Redis so caps are shared.
+REDIS_URL = env_str("WAYSTATION_REDIS_URL")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
 
 # --- E-mail (content-free alerts to staff) -----------------------------------------------
 

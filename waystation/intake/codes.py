@@ -40,7 +40,7 @@ def normalize(text: str) -> str | None:
 
 def lookup_id(code: str) -> str:
     key = crypto.derive_key(settings.SECRET_KEY.encode(), b"waystation follow-up lookup v1")
-    return nacl.hash.blake2b(code.encode(), key=key, digest_size=32).hex()
+    return nacl.hash.blake2b(code.encode(), key=key, digest_size=32).decode()
 
 
 def person_private_key(code: str) -> bytes:

@@ -129,7 +129,8 @@ class RequestForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
-    form_token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+    form_token = forms.CharField(widget=forms.HiddenInput, max_length=200)
+    proof = forms.CharField(widget=forms.HiddenInput, required=False, max_length=32)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

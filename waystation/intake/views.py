@@ -10,7 +10,8 @@ from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
-from django.utils.translation import get_language
+from django.utils import translation
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from waystation.vault import crypto
 from waystation.vault.uploads import EncryptingUploadHandler, csrf_protect
 
-from . import codes, services, session
+from . import abuse, codes, services, session
 from .forms import CodeForm, EvidenceForm, ReplyForm, RequestForm
 from .models import HelpRequest
 
@@ -31,7 +32,14 @@ CODE_FAILURES_PER_MINUTE = 300
 
 @require_http_methods(["GET"])
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "intake/home.html", {"response_days": settings.RESPONSE_DAYS})
+    return render(
+        request,
+        "intake/home.html",
+        {
+            "response_days": settings.RESPONSE_DAYS,
+            "resources": settings.OUTSIDE_RESOURCES,
+        },
+    )
 
 
 @require_http_methods(["GET"])
@@ -56,16 +64,80 @@ def _answers(data: dict[str, Any]) -> services.Answers:
     )
 
 
+MULTIPLE = {"documents"}
+LIMITED = {
+    "too_fast": gettext_lazy("Please check your answers, then send the form again."),
+    "token": gettext_lazy(
+        "This form was open too long. Your answers are kept. Please send it again."
+    ),
+    "global": gettext_lazy(
+        "Many requests are arriving right now. Your answers are kept. Please send again in an hour."
+    ),
+}
+
+
+def _form_page(
+    request: HttpRequest, form: RequestForm, status: int = 200, **context: object
+) -> HttpResponse:
+    return render(
+        request,
+        "intake/request_form.html",
+        {
+            "form": form,
+            "proof_bits": settings.INTAKE_PROOF_BITS,
+            **context,
+        },
+        status=status,
+    )
+
+
+def _typed(request: HttpRequest) -> dict[str, Any]:
+    return {
+        key: request.POST.getlist(key) if key in MULTIPLE else request.POST.get(key)
+        for key in request.POST
+        if key not in {"csrfmiddlewaretoken", "switch_language"}
+    }
+
+
+def _switch_language(request: HttpRequest, code: str) -> HttpResponse:
+    """Show the form again in another language with everything typed so far."""
+    if code not in dict(settings.LANGUAGES):
+        code = get_language() or settings.LANGUAGE_CODE
+    with translation.override(code):
+        request.LANGUAGE_CODE = code
+        response = _form_page(request, RequestForm(initial=_typed(request)))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        samesite="Strict",
+        httponly=True,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+    )
+    return response
+
+
 @require_http_methods(["GET", "POST"])
 def ask(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         form = RequestForm(
             initial={"form_token": services.new_form_token(), "language": get_language()}
         )
-        return render(request, "intake/request_form.html", {"form": form})
+        return _form_page(request, form)
+    if request.POST.get("switch_language"):
+        return _switch_language(request, request.POST["switch_language"])
     form = RequestForm(request.POST)
     if not form.is_valid():
-        return render(request, "intake/request_form.html", {"form": form}, status=400)
+        return _form_page(request, form, status=400)
+    verdict = abuse.check_submission(
+        request, form.cleaned_data["form_token"], form.cleaned_data["proof"]
+    )
+    if not verdict.allowed:
+        if verdict.reason in {"token", "too_fast"}:
+            typed = _typed(request)
+            typed["form_token"] = services.new_form_token()
+            form = RequestForm(initial=typed)
+        message = LIMITED.get(verdict.reason, LIMITED["global"])
+        return _form_page(request, form, status=429, limited=message)
     if form.cleaned_data["website"]:
         # Filled by software, not a person: it learns nothing, and nothing is stored.
         return render(
@@ -83,9 +155,7 @@ def ask(request: HttpRequest) -> HttpResponse:
         return render(request, "intake/request_already.html", status=409)
     except (services.NotReadyError, DatabaseError):
         logger.exception("A request could not be stored; the person was asked to try again.")
-        return render(
-            request, "intake/request_form.html", {"form": form, "try_again": True}, status=503
-        )
+        return _form_page(request, form, status=503, try_again=True)
     return render(
         request,
         "intake/request_received.html",

@@ -16,6 +16,7 @@ def site(request: HttpRequest) -> dict[str, Any]:
     return {
         "site_title": settings.SITE_TITLE,
         "quick_exit_url": settings.QUICK_EXIT_URL,
+        "favicon": settings.FAVICON,
         "demo_mode": settings.DEMO_MODE,
         "is_coordinator": is_coordinator,
     }

@@ -54,3 +54,13 @@ def test_follow_up_page_with_messages_fits_the_budget(client: Client, intake_tea
         services.staff_reply(request, "A reply of ordinary length. " * 10, by=member)
     html = client.post("/follow-up/", {"action": "login", "code": code}).content.decode()
     assert len(html.encode()) + _assets(html) < BUDGET
+
+
+@pytest.mark.parametrize("language", ["en", "ar", "fa", "ru"])
+def test_form_with_every_error_fits_the_budget(client: Client, language: str, capsys) -> None:  # type: ignore[no-untyped-def]
+    client.cookies["lang"] = language
+    html = client.post("/ask/", {"form_token": "x"}).content.decode()
+    size = len(html.encode()) + _assets(html)
+    with capsys.disabled():
+        print(f"\n/ask/ with errors [{language}]: {size:,} bytes", end="")
+    assert size < BUDGET

@@ -166,3 +166,12 @@ def test_follow_up_session_is_cookie_bound(client: Client, sent) -> None:  # typ
     del client.cookies["fk"]
     assert "Messages" not in client.get("/follow-up/").content.decode()
     assert Message.objects.count() == 0
+
+
+def test_lookup_fits_its_column() -> None:
+    from waystation.intake import codes
+    from waystation.intake.models import HelpRequest
+
+    lookup = codes.lookup_id("1" * codes.DIGITS)
+    assert len(lookup) == HelpRequest._meta.get_field("follow_up_lookup").max_length == 64
+    int(lookup, 16)

@@ -114,3 +114,10 @@ def test_no_address_or_browser_is_stored(client: Client, intake_team, caplog) ->
 def test_references_do_not_count_requests(intake_team) -> None:  # type: ignore[no-untyped-def]
     refs = {codes.new_reference() for _ in range(200)}
     assert len(refs) == 200 and all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", r) for r in refs)
+
+
+def test_home_lists_configured_outside_resources(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.OUTSIDE_RESOURCES = [("Legal aid network", "https://legal.example/")]
+    content = client.get("/").content.decode()
+    assert 'href="https://legal.example/"' in content and "Legal aid network" in content
+    assert "We try to answer within 14 days" in content

@@ -6,13 +6,11 @@ Later apps (intake, cases) extend MARKED with their own sealed fields.
 
 import io
 import logging
-import subprocess
 
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.core import mail
-from django.db import connection
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
