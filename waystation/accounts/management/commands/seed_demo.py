@@ -6,6 +6,7 @@ from django.db import transaction
 
 from waystation.accounts.models import Membership, Role, Team, User
 from waystation.audit.services import log_action
+from waystation.vault import services as vault
 
 DEMO_DOMAIN = "demo.example"
 # Printed on purpose; demo accounts must change it outside demo mode.
@@ -43,6 +44,10 @@ class Command(BaseCommand):
                     log_action(None, "accounts.user.created", user, details={"demo": True})
                     created += 1
                 Membership.objects.get_or_create(team=team, user=user)
+                if not vault.has_keys(user):
+                    # Demo accounts get their encryption keys now, so the public form can
+                    # seal requests to the demo intake team from the first minute.
+                    vault.create_user_key(user, demo_password(role.value))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo organization ready ({created} new accounts). Sign in at "
