@@ -34,8 +34,31 @@ def country_choices() -> list[tuple[str, str]]:
     return list(_country_choices(get_language() or "en"))
 
 
+class CountrySelect(forms.Select):
+    """The list of every country, rendered once per language, value and attributes:
+    rendering 250 options through templates on each page view costs more than the rest of
+    the request."""
+
+    rendered: dict[tuple[object, ...], str] = {}
+
+    def render(self, name: str, value: Any, attrs: Any = None, renderer: Any = None) -> Any:
+        key = (
+            get_language(),
+            name,
+            str(value),
+            tuple(sorted((attrs or {}).items())),
+            tuple(sorted(self.attrs.items())),
+        )
+        html = self.rendered.get(key)
+        if html is None:
+            html = super().render(name, value, attrs, renderer)
+            if len(self.rendered) < 4096:
+                self.rendered[key] = html
+        return html
+
+
 class RequestForm(forms.Form):
-    country = forms.ChoiceField(label=_("Country where you are now"))
+    country = forms.ChoiceField(label=_("Country where you are now"), widget=CountrySelect)
     region = forms.CharField(
         label=_("Region or city where you are now"),
         max_length=80,

@@ -62,11 +62,7 @@ class Answers:
 
 
 def intake_teams() -> list[Team]:
-    return [
-        team
-        for team in Team.objects.filter(role=Role.INTAKE_VOLUNTEER)
-        if vault.current_team_key(team) is not None and vault.current_team_key(team).copies.exists()  # type: ignore[union-attr]
-    ]
+    return [team_key.team for team_key in vault.held_team_keys(Role.INTAKE_VOLUNTEER)]
 
 
 def _token_hash(form_token: str) -> str:
@@ -76,33 +72,37 @@ def _token_hash(form_token: str) -> str:
 def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple[HelpRequest, str]:
     """Seal and store a request; return it with the follow-up code to show once.
 
-    Raises AlreadySubmittedError for a form token used before, NotReadyError when no
-    intake team can read requests yet.
+    All cryptography happens before the transaction, which only inserts rows, so SQLite's
+    single writer is held as briefly as possible in a surge. Linking to earlier requests
+    runs after commit. Raises AlreadySubmittedError for a form token used before,
+    NotReadyError when no intake team can read requests yet.
     """
-    teams = intake_teams()
-    if not teams:
+    team_keys = vault.held_team_keys(Role.INTAKE_VOLUNTEER)
+    if not team_keys:
         raise NotReadyError
     code = codes.new_code()
     digits = codes.normalize(code) or ""
     inbox_private, inbox_public = crypto.new_keypair()
+    prepared = vault.prepare_keyring(team_keys)
+    values = _index_values(answers)
+    tokens = blind.tokens_for(**values)
+    request = HelpRequest(
+        reference=codes.new_reference(),
+        country=answers.country,
+        region=answers.region,
+        risk=answers.risk,
+        language=language,
+        consented_at=timezone.now(),
+        follow_up_lookup=codes.lookup_id(digits),
+        person_public_key=codes.person_public_key(digits),
+        inbox_public_key=inbox_public,
+    )
     try:
         with transaction.atomic():
             SubmissionToken.objects.create(token_hash=_token_hash(form_token))
-            keyring, key = vault.create_keyring(teams=teams, by=None)
-            request = HelpRequest(
-                keyring=keyring,
-                reference=codes.new_reference(),
-                country=answers.country,
-                region=answers.region,
-                risk=answers.risk,
-                language=language,
-                consented_at=timezone.now(),
-                follow_up_lookup=codes.lookup_id(digits),
-                person_public_key=codes.person_public_key(digits),
-                inbox_public_key=inbox_public,
-            )
+            request.keyring = vault.save_prepared_keyring(prepared, by=None)
             request.seal(
-                key,
+                prepared.key,
                 name=answers.name,
                 nationalities=answers.nationalities,
                 narrative=answers.narrative,
@@ -116,9 +116,10 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
                     "no_messages": answers.no_messages,
                 },
             )
-            request.save()
-            _index_and_link(request, answers)
+            request.save(force_insert=True)
+            blind.store_tokens(request.keyring, tokens)
             log_action(None, "intake.request.received", request, details={"risk": answers.risk})
+            transaction.on_commit(lambda: link_duplicate(request, values))
     except IntegrityError as error:
         if SubmissionToken.objects.filter(token_hash=_token_hash(form_token)).exists():
             raise AlreadySubmittedError from error
@@ -126,35 +127,55 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
     return request, code
 
 
-def _contact_values(answers: Answers) -> dict[str, list[str]]:
+def _index_values(answers: Answers) -> dict[str, Any]:
     handle = answers.handle.strip()
-    if not handle:
-        return {"phones": [], "emails": []}
-    if answers.channel == Channel.EMAIL or "@" in handle:
-        return {"phones": [], "emails": [handle]}
-    if answers.channel in {Channel.PHONE, Channel.WHATSAPP, Channel.SIGNAL, Channel.TELEGRAM}:
-        return {"phones": [handle], "emails": []}
-    return {"phones": [], "emails": []}
-
-
-def _index_and_link(request: HelpRequest, answers: Answers) -> None:
-    """Blind-index the contact and name, and link the request to an earlier one that shares
-    a phone or e-mail, or a name in the same country. The person is told nothing."""
-    values = {**_contact_values(answers), "names": [answers.name] if answers.name else []}
+    phones: list[str] = []
+    emails: list[str] = []
+    if handle and (answers.channel == Channel.EMAIL or "@" in handle):
+        emails.append(handle)
+    elif handle and answers.channel in {
+        Channel.PHONE,
+        Channel.WHATSAPP,
+        Channel.SIGNAL,
+        Channel.TELEGRAM,
+    }:
+        phones.append(handle)
     region = answers.country if len(answers.country) == 2 else None
-    blind.index_keyring(request.keyring, region=region, **values)
-    matches = blind.find_matches(region=region, exclude=request.keyring_id, **values)
+    names = [answers.name] if answers.name else []
+    return {"phones": phones, "emails": emails, "names": names, "region": region}
+
+
+# Token rows read when looking for an earlier request: a very common name must not make
+# every new request scan thousands of rows.
+LINK_SCAN_LIMIT = 200
+
+
+def link_duplicate(request: HelpRequest, values: dict[str, Any]) -> None:
+    """Link the request to the earliest earlier one sharing a phone or e-mail, or a name
+    word in the same country. Runs after the request is committed; the person is told
+    nothing. Name sounds alone are too weak to link on."""
+    matches = blind.find_matches(
+        **values,
+        exclude=request.keyring_id,
+        kinds={"phone", "email", "name"},
+        limit=LINK_SCAN_LIMIT,
+    )
     if not matches:
         return
-    candidates = HelpRequest.objects.filter(keyring_id__in=matches).order_by("received_at")
+    candidates = (
+        HelpRequest.objects.filter(
+            keyring_id__in=list(matches), received_at__lt=request.received_at
+        )
+        .only("id", "keyring_id", "country", "duplicate_of_id", "received_at")
+        .order_by("received_at")[:20]
+    )
     for earlier in candidates:
         kinds = matches[earlier.keyring_id]
-        if kinds & {"phone", "email"} or ("name" in kinds and earlier.country == request.country):
-            request.duplicate_of = earlier.duplicate_of or earlier
-            request.save(update_fields=["duplicate_of"])
-            log_action(
-                None, "intake.request.linked", request, details={"to": str(request.duplicate_of.pk)}
-            )
+        if kinds & {"phone", "email"} or earlier.country == request.country:
+            target = earlier.duplicate_of_id or earlier.pk
+            with transaction.atomic():
+                HelpRequest.objects.filter(pk=request.pk).update(duplicate_of_id=target)
+                log_action(None, "intake.request.linked", request, details={"to": str(target)})
             return
 
 

@@ -234,6 +234,18 @@ def index_keyring(
     return len(rows)
 
 
+def store_tokens(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> int:
+    """Insert tokens computed beforehand with `tokens_for` for a keyring created in the
+    caller's transaction (so it cannot have been shredded); returns how many."""
+    version = current_key_version()
+    rows = [
+        BlindIndexToken(keyring=keyring, kind=_allowed_kind(kind), token=token, key_version=version)
+        for kind, token in sorted(set(tokens))
+    ]
+    BlindIndexToken.objects.bulk_create(rows)
+    return len(rows)
+
+
 def find_matches(
     *,
     phones: Iterable[str] = (),
@@ -241,13 +253,18 @@ def find_matches(
     names: Iterable[str] = (),
     region: str | None = None,
     exclude: uuid.UUID | None = None,
+    kinds: Iterable[str] | None = None,
+    limit: int | None = None,
 ) -> dict[uuid.UUID, set[str]]:
     """Keyrings holding any of these values, each with the kinds that matched, in one query
-    on the (kind, token) index. Shredded keyrings and `exclude` are left out. Raises TypeError
-    when a single string is passed where a collection is expected."""
+    on the (kind, token) index. Shredded keyrings and `exclude` are left out; `kinds`
+    restricts the kinds looked up and `limit` the token rows read (for common names).
+    Raises TypeError when a single string is passed where a collection is expected."""
+    wanted = set(kinds) if kinds is not None else None
     by_kind: dict[str, list[str]] = defaultdict(list)
     for kind, token in tokens_for(phones=phones, emails=emails, names=names, region=region):
-        by_kind[kind].append(token)
+        if wanted is None or kind in wanted:
+            by_kind[kind].append(token)
     if not by_kind:
         return {}
     condition = Q()
@@ -258,8 +275,11 @@ def find_matches(
     )
     if exclude is not None:
         rows = rows.exclude(keyring_id=exclude)
+    pairs = rows.values_list("keyring_id", "kind")
+    if limit is not None:
+        pairs = pairs[:limit]
     matches: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for keyring_id, kind in rows.values_list("keyring_id", "kind"):
+    for keyring_id, kind in pairs:
         matches[keyring_id].add(kind)
     return dict(matches)
 

@@ -317,6 +317,41 @@ def create_keyring(
     return keyring, key
 
 
+@dataclass(frozen=True)
+class PreparedKeyring:
+    """A new case key already sealed to team keys: all the cryptography done before any
+    transaction, so the write itself is short (the public form under a surge)."""
+
+    key: bytes
+    grants: list[tuple[TeamKey, bytes]]
+
+
+def prepare_keyring(team_keys: Sequence[TeamKey]) -> PreparedKeyring:
+    """Seal a new case key to these team keys (public keys only: no secret needed)."""
+    key = crypto.new_key()
+    return PreparedKeyring(key, [(tk, crypto.seal(bytes(tk.public_key), key)) for tk in team_keys])
+
+
+def save_prepared_keyring(prepared: PreparedKeyring, *, by: User | None) -> Keyring:
+    """Store a prepared keyring and its grants inside the caller's transaction."""
+    keyring = Keyring.objects.create()
+    KeyringGrant.objects.bulk_create(
+        KeyringGrant(keyring=keyring, team_key=team_key, sealed_key=sealed)
+        for team_key, sealed in prepared.grants
+    )
+    log_action(by, "vault.keyring.created", keyring, details={"teams": len(prepared.grants)})
+    return keyring
+
+
+def held_team_keys(role: str) -> list[TeamKey]:
+    """The current key of every team with `role` that at least one member holds."""
+    return list(
+        TeamKey.objects.filter(team__role=role, retired_at__isnull=True, copies__isnull=False)
+        .distinct()
+        .order_by("team__name")
+    )
+
+
 def _grant_to_user(keyring: Keyring, user: User, key: bytes) -> None:
     user_key = UserKey.objects.filter(user=user).first()
     if user_key is None:

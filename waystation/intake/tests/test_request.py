@@ -87,11 +87,14 @@ def test_database_failure_keeps_answers(client: Client, intake_team, monkeypatch
     assert response.status_code == 503 and 'value="Lagos"' in response.content.decode()
 
 
-def test_same_phone_is_linked_without_telling_the_person(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
-    first = client.post("/ask/", _form(client))
-    second = client.post(
-        "/ask/", {**_form(client), "name": "Someone Else", "handle": "0803 123 4567"}
-    )
+def test_same_phone_is_linked_without_telling_the_person(  # type: ignore[no-untyped-def]
+    client: Client, intake_team, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post("/ask/", _form(client))
+        second = client.post(
+            "/ask/", {**_form(client), "name": "Someone Else", "handle": "0803 123 4567"}
+        )
     assert first.status_code == second.status_code == 200
     earlier, later = HelpRequest.objects.order_by("received_at")
     assert later.duplicate_of == earlier
@@ -121,3 +124,26 @@ def test_home_lists_configured_outside_resources(client: Client, settings) -> No
     content = client.get("/").content.decode()
     assert 'href="https://legal.example/"' in content and "Legal aid network" in content
     assert "We try to answer within 14 days" in content
+
+
+def test_a_name_sound_alone_does_not_link(  # type: ignore[no-untyped-def]
+    client: Client, intake_team, django_capture_on_commit_callbacks
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/ask/", {**_form(client), "name": "Alexey", "handle": "", "channel": ""})
+        client.post("/ask/", {**_form(client), "name": "Aleksei", "handle": "", "channel": ""})
+        client.post(
+            "/ask/",
+            {**_form(client), "name": "Alexey", "handle": "", "channel": "", "country": "KE"},
+        )
+    _first, second, third = HelpRequest.objects.order_by("received_at")
+    assert second.duplicate_of is None  # same sound, different spelling: left to staff
+    assert third.duplicate_of is None  # same name, another country
+
+
+def test_country_list_follows_language_and_keeps_the_choice(client: Client) -> None:
+    client.cookies["lang"] = "fr"
+    assert ">Allemagne<" in client.get("/ask/").content.decode()
+    client.cookies["lang"] = "en"
+    page = client.post("/ask/", {"country": "KE"}).content.decode()
+    assert ">Germany<" in page and '<option value="KE" selected>Kenya</option>' in page
