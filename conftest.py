@@ -1,5 +1,7 @@
 """Shared fixtures: named people per role, signed in through the real session machinery."""
 
+import os
+import shutil
 import time
 from collections.abc import Callable
 
@@ -12,6 +14,27 @@ from waystation.accounts.access import SESSION_AUTH_AT, SESSION_REAUTH_AT, SESSI
 from waystation.accounts.models import Agreement, AgreementAcceptance, Membership, Role, Team, User
 
 PASSWORD = "correct horse battery staple 42"
+
+# Browser tests drive Debian's chromium through Playwright (never a downloaded browser).
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+# Skipped on a machine without chromium; never in CI, which installs it.
+NEEDS_CHROMIUM = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
+        reason="Debian's chromium is not installed (CI installs it)",
+    ),
+]
 
 
 def totp_token(device: TOTPDevice, *, offset: int = 0) -> str:
@@ -123,3 +146,20 @@ def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
 def _fast_password_hashing(settings) -> None:  # type: ignore[no-untyped-def]
     # Argon2 costs ~0.1 s a hash by design; tests that are about hashing ask for it back.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def vault_storage(settings, tmp_path):  # type: ignore[no-untyped-def]
+    """The encrypted file store in a fresh folder for the test."""
+    from django.core.files.storage import storages
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "vault": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "files")},
+        },
+    }
+    storages._storages = {}
+    yield tmp_path / "files"
+    storages._storages = {}

@@ -33,16 +33,5 @@ def intake_team(db: None) -> Team:
 
 
 @pytest.fixture(autouse=True)
-def vault_storage(settings, tmp_path):  # type: ignore[no-untyped-def]
-    from django.core.files.storage import storages
-
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "vault": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "files")},
-        },
-    }
-    storages._storages = {}
-    yield tmp_path / "files"
-    storages._storages = {}
+def _vault_storage(vault_storage):  # type: ignore[no-untyped-def]
+    return vault_storage

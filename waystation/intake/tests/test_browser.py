@@ -2,9 +2,7 @@
 leave at once with quick exit; no serious accessibility problem on any public page."""
 
 import io
-import os
 import re
-import shutil
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +11,7 @@ from django.contrib.sessions.models import Session
 from django.utils import translation
 from PIL import Image
 
+from conftest import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM
 from waystation.intake import codes, services
 from waystation.intake.forms import CodeForm, EvidenceForm, RequestForm
 from waystation.intake.models import Document, Evidence, HelpRequest, Risk
@@ -20,17 +19,6 @@ from waystation.intake.models import Document, Evidence, HelpRequest, Risk
 from . import axe
 from .conftest import ANSWERS
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 # Every wait is bounded: a page that hangs fails the test in seconds.
 TIMEOUT_MS = 10_000
 REPLY = {
@@ -39,14 +27,7 @@ REPLY = {
     "es": "Leímos tu solicitud. ¿Estás a salvo esta noche?",
 }
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (CI installs it)",
-    ),
-    pytest.mark.django_db(transaction=True),
-]
+pytestmark = [*NEEDS_CHROMIUM, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture

@@ -1,32 +1,13 @@
 """In a real browser: sign in with a second factor, then read the staff site in Arabic."""
 
 import os
-import shutil
 
 import pytest
 
-from conftest import PASSWORD, make_user, totp_token
+from conftest import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, PASSWORD, make_user, totp_token
 from waystation.accounts.models import Role
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        shutil.which(CHROMIUM) is None and not os.environ.get("CI"),
-        reason="Debian's chromium is not installed (CI installs it)",
-    ),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture
