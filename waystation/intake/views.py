@@ -146,7 +146,7 @@ def ask(request: HttpRequest) -> HttpResponse:
             {"code": codes.new_code(), "response_days": settings.RESPONSE_DAYS},
         )
     try:
-        _request, code = services.submit_request(
+        help_request, code = services.submit_request(
             _answers(form.cleaned_data),
             language=form.cleaned_data["language"],
             form_token=form.cleaned_data["form_token"],
@@ -156,11 +156,20 @@ def ask(request: HttpRequest) -> HttpResponse:
     except (services.NotReadyError, DatabaseError):
         logger.exception("A request could not be stored; the person was asked to try again.")
         return _form_page(request, form, status=503, try_again=True)
-    return render(
+    # The person is signed in to follow up at once, so they can add evidence right away.
+    response = render(
         request,
         "intake/request_received.html",
-        {"code": code, "response_days": settings.RESPONSE_DAYS},
+        {
+            "code": code,
+            "response_days": settings.RESPONSE_DAYS,
+            "evidence_form": EvidenceForm(),
+            "max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
+        },
     )
+    private = codes.person_private_key(codes.normalize(code) or "")
+    session.remember(request, response, str(help_request.pk), private)
+    return response
 
 
 def _follow_up_page(

@@ -122,6 +122,10 @@ def _eventually(page, check: Callable[[], bool]) -> None:  # type: ignore[no-unt
 
 
 def _open_follow_up(page, site_url: str, language: str, code: str) -> None:  # type: ignore[no-untyped-def]
+    # Come back later, as the person would: the session from asking has ended.
+    language_cookies = [c for c in page.context.cookies() if c["name"] == "lang"]
+    page.context.clear_cookies()
+    page.context.add_cookies(language_cookies)
     page.goto(f"{site_url}/follow-up/")
     page.get_by_label(_in(language, CodeForm.base_fields["code"].label)).fill(code)
     page.get_by_role("button", name=_in(language, "Open"), exact=True).click()

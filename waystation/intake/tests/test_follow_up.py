@@ -175,3 +175,17 @@ def test_lookup_fits_its_column() -> None:
     lookup = codes.lookup_id("1" * codes.DIGITS)
     assert len(lookup) == HelpRequest._meta.get_field("follow_up_lookup").max_length == 64
     int(lookup, 16)
+
+
+def test_evidence_can_be_added_right_after_asking(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
+    import re as regex
+
+    page = client.get("/ask/").content.decode()
+    token = regex.search(r'name="form_token" value="([^"]+)"', page).group(1)
+    received = client.post("/ask/", {**ANSWERS, "form_token": token})
+    assert 'action="/follow-up/files/"' in received.content.decode()
+    upload = io.BytesIO(_jpeg_with_gps())
+    upload.name = "first.jpg"
+    response = client.post("/follow-up/files/", {"file": upload})
+    assert "Your file was received." in response.content.decode()
+    assert Evidence.objects.get().request == HelpRequest.objects.get()
