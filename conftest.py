@@ -133,6 +133,42 @@ def coordinator_client(client: Client, coordinator: User) -> Client:
     return sign_in(client, coordinator)
 
 
+BROWSER_TIMEOUT_MS = 10_000
+
+
+@pytest.fixture
+def browser(monkeypatch):  # type: ignore[no-untyped-def]
+    """Debian's chromium, headless, for one test."""
+    from playwright.sync_api import sync_playwright
+
+    # Playwright runs an event loop in this thread; the test's own ORM calls are synchronous.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=3 * BROWSER_TIMEOUT_MS
+        )
+        yield launched
+        launched.close()
+
+
+def new_page(browser, **options: object):  # type: ignore[no-untyped-def]
+    """A page in a fresh context (no cookies), and the list of addresses it asked for
+    outside the live server: every wait bounded, every outside request recorded."""
+    context = browser.new_context(**options)
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    context.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
+    outside: list[str] = []
+    context.on(
+        "request",
+        lambda request: (
+            outside.append(request.url)
+            if not request.url.startswith(("http://localhost", "data:"))
+            else None
+        ),
+    )
+    return context.new_page(), outside
+
+
 @pytest.fixture(autouse=True)
 def _plain_static_files(settings) -> None:  # type: ignore[no-untyped-def]
     # Production mode expects `collectstatic` to have built a manifest; tests use the sources.

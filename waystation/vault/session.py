@@ -20,24 +20,45 @@ COOKIE = "vk"
 SESSION_KEY = "vault_sealed"
 
 
-def _associated(request: HttpRequest, user_id: object) -> bytes:
+def _associated(user_id: object) -> bytes:
     return f"session-keys:{user_id}".encode()
 
 
-def remember(request: HttpRequest, response: HttpResponse, keys: UnlockedKeys) -> None:
-    """Keep `keys` for this session: ciphertext in the session, its key in a cookie."""
+def seal_under_cookie(response: HttpResponse, cookie: str, key: bytes, associated: bytes) -> str:
+    """Encrypt `key` under a new random secret sent only in the browser-session cookie
+    `cookie` (HttpOnly, SameSite=Strict); return the ciphertext, for the session store."""
     secret = secrets.token_bytes(crypto.KEY_BYTES)
-    request.session[SESSION_KEY] = base64.b64encode(
-        crypto.encrypt(secret, keys.private_key, _associated(request, keys.user_id))
-    ).decode()
     response.set_cookie(
-        COOKIE,
+        cookie,
         base64.urlsafe_b64encode(secret).decode(),
         max_age=None,
         path="/",
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
         samesite="Strict",
+    )
+    return base64.b64encode(crypto.encrypt(secret, key, associated)).decode()
+
+
+def open_with_cookie(
+    request: HttpRequest, cookie: str, sealed: str, associated: bytes
+) -> bytes | None:
+    """The key sealed by `seal_under_cookie`, or None without the cookie or when either
+    half was tampered with."""
+    value = request.COOKIES.get(cookie)
+    if not sealed or not value:
+        return None
+    try:
+        secret = base64.urlsafe_b64decode(value.encode())
+        return crypto.decrypt(secret, base64.b64decode(sealed), associated)
+    except (binascii.Error, ValueError, crypto.DecryptionError):
+        return None
+
+
+def remember(request: HttpRequest, response: HttpResponse, keys: UnlockedKeys) -> None:
+    """Keep `keys` for this session: ciphertext in the session, its key in a cookie."""
+    request.session[SESSION_KEY] = seal_under_cookie(
+        response, COOKIE, keys.private_key, _associated(keys.user_id)
     )
     request._vault_keys = keys  # type: ignore[attr-defined]
 
@@ -50,13 +71,10 @@ def keys_for(request: HttpRequest) -> UnlockedKeys | None:
         return None
     if cached is not None and cached.user_id == user.pk:
         return cached
-    sealed, cookie = request.session.get(SESSION_KEY), request.COOKIES.get(COOKIE)
-    if not sealed or not cookie:
-        return None
-    try:
-        secret = base64.urlsafe_b64decode(cookie.encode())
-        private = crypto.decrypt(secret, base64.b64decode(sealed), _associated(request, user.pk))
-    except (binascii.Error, ValueError, crypto.DecryptionError):
+    private = open_with_cookie(
+        request, COOKIE, request.session.get(SESSION_KEY, ""), _associated(user.pk)
+    )
+    if private is None:
         return None
     keys = UnlockedKeys(user.pk, private)
     request._vault_keys = keys  # type: ignore[attr-defined]

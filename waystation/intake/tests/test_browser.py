@@ -11,7 +11,8 @@ from django.contrib.sessions.models import Session
 from django.utils import translation
 from PIL import Image
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM
+from conftest import BROWSER_TIMEOUT_MS as TIMEOUT_MS
+from conftest import NEEDS_CHROMIUM, new_page
 from waystation.intake import codes, services
 from waystation.intake.forms import CodeForm, EvidenceForm, RequestForm
 from waystation.intake.models import Document, Evidence, HelpRequest, Risk
@@ -19,8 +20,6 @@ from waystation.intake.models import Document, Evidence, HelpRequest, Risk
 from . import axe
 from .conftest import ANSWERS
 
-# Every wait is bounded: a page that hangs fails the test in seconds.
-TIMEOUT_MS = 10_000
 REPLY = {
     "en": "We read your request. Are you safe tonight?",
     "ar": "قرأنا طلبك. هل أنت بأمان الليلة؟",
@@ -28,20 +27,6 @@ REPLY = {
 }
 
 pytestmark = [*NEEDS_CHROMIUM, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def browser(monkeypatch):  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    # Playwright runs an event loop in this thread; the test's own ORM calls are synchronous.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=3 * TIMEOUT_MS
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
@@ -74,24 +59,6 @@ def sent(intake_team):  # type: ignore[no-untyped-def]
     request, code = services.submit_request(answers, language="en", form_token="browser")
     services.staff_reply(request, REPLY["en"], by=intake_team.memberships.get().user)
     return request, code
-
-
-def _new_page(browser, **options: Any):  # type: ignore[no-untyped-def]
-    """A page in a fresh context (no cookies), and the list of addresses it asked for
-    outside the live server."""
-    context = browser.new_context(**options)
-    context.set_default_timeout(TIMEOUT_MS)
-    context.set_default_navigation_timeout(TIMEOUT_MS)
-    outside: list[str] = []
-    context.on(
-        "request",
-        lambda request: (
-            outside.append(request.url)
-            if not request.url.startswith(("http://localhost", "data:"))
-            else None
-        ),
-    )
-    return context.new_page(), outside
 
 
 def _in(language: str, text: Any) -> str:
@@ -143,7 +110,7 @@ def test_ask_and_follow_up_without_javascript(  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
     locale = language if switch == "browser language" else "en-GB"
-    page, outside = _new_page(browser, java_script_enabled=False, locale=locale)
+    page, outside = new_page(browser, java_script_enabled=False, locale=locale)
     page.goto(f"{site_url}/")
     # On a fresh page the keyboard reaches quick exit before anything else.
     page.keyboard.press("Tab")
@@ -212,7 +179,7 @@ def test_request_form_help_and_errors_are_announced_with_their_fields(  # type: 
     from playwright.sync_api import expect
 
     fields = RequestForm.base_fields
-    page, _outside = _new_page(browser, java_script_enabled=False, locale="en-GB")
+    page, _outside = new_page(browser, java_script_enabled=False, locale="en-GB")
     page.goto(f"{site_url}/ask/")
     for name in ("narrative", "name"):
         field = page.get_by_label(str(fields[name].label))
@@ -235,7 +202,7 @@ def test_quick_exit_leaves_in_place_and_ends_the_follow_up_session(  # type: ign
     from playwright.sync_api import expect
 
     _request, code = sent
-    page, outside = _new_page(browser, locale="en-GB")
+    page, outside = new_page(browser, locale="en-GB")
     _open_follow_up(page, site_url, "en", code)
     expect(page.locator(".thread-message")).to_contain_text(REPLY["en"])
     history = page.evaluate("() => history.length")
@@ -268,7 +235,7 @@ def test_public_pages_have_no_serious_accessibility_violations(  # type: ignore[
 ) -> None:
     _request, code = sent
     # The CSP forbids the injected axe script: this context alone ignores it.
-    page, outside = _new_page(browser, locale=language, bypass_csp=True)
+    page, outside = new_page(browser, locale=language, bypass_csp=True)
     found: dict[str, list[dict[str, Any]]] = {}
 
     for path in ("/", "/ask/", "/follow-up/", "/safety/"):

@@ -4,34 +4,15 @@ import os
 
 import pytest
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, NEEDS_CHROMIUM, PASSWORD, make_user, totp_token
+from conftest import NEEDS_CHROMIUM, PASSWORD, make_user, new_page, totp_token
 from waystation.accounts.models import Role
 
 pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture
-def browser_page():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    # Playwright runs an event loop in this thread; the test's own ORM calls are synchronous.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="en-GB")
-        page = context.new_page()
-        outside: list[str] = []
-        page.on(
-            "request",
-            lambda request: (
-                outside.append(request.url)
-                if not request.url.startswith(("http://localhost", "data:"))
-                else None
-            ),
-        )
-        yield page, outside
-        browser.close()
-    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+def browser_page(browser):  # type: ignore[no-untyped-def]
+    return new_page(browser, locale="en-GB")
 
 
 @pytest.mark.django_db(transaction=True)
