@@ -201,6 +201,8 @@ SQLITE_SYNCHRONOUS = env_str("WAYSTATION_SQLITE_SYNCHRONOUS", "NORMAL").upper()
 if SQLITE_SYNCHRONOUS not in {"NORMAL", "FULL"}:
     raise ImproperlyConfigured("WAYSTATION_SQLITE_SYNCHRONOUS must be NORMAL or FULL.")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's backend, with writers queued on a lock file instead of SQLite's busy sleeps.
+    DATABASES["default"]["ENGINE"] = "waystation.lib.sqlite"
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE avoids lock-upgrade deadlocks between processes; WAL lets readers run
         # beside the writer; NORMAL sync is durable across application crashes in WAL mode.

@@ -61,7 +61,7 @@ def check_csrf_middleware(app_configs: Any = None, **kwargs: Any) -> list[checks
 @checks.register(checks.Tags.database)
 def check_database(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
     engine = settings.DATABASES["default"]["ENGINE"]
-    if engine not in {"django.db.backends.sqlite3", "django.db.backends.postgresql"}:
+    if engine not in {"waystation.lib.sqlite", "django.db.backends.postgresql"}:
         return [
             checks.Error(
                 f"DATABASE_URL selects {engine}; Waystation supports SQLite and PostgreSQL.",
