@@ -53,6 +53,7 @@ READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 TARGET_RATE = 200.0
 TARGET_P99_MS = 250.0
+WORKERS = os.environ.get("BENCH_WORKERS", "2")
 VERIFY_SAMPLE = 300
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -381,7 +382,7 @@ class Server:
                     "--bind",
                     f"{HOST}:{self.port}",
                     "--workers",
-                    "2",
+                    WORKERS,
                     "--worker-class",
                     "sync",
                     "--no-control-socket",

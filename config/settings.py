@@ -130,6 +130,9 @@ def env_links(name: str) -> list[tuple[str, str]]:
 
 # Outside organizations listed on the public home page.
 OUTSIDE_RESOURCES = env_links("WAYSTATION_OUTSIDE_RESOURCES")
+# Partner organizations the request form offers by name, besides free text. The form is
+# public: list only organizations that are safe to name in public.
+INTAKE_PARTNERS = env_list("WAYSTATION_INTAKE_PARTNERS")
 
 # --- Applications ------------------------------------------------------------------------
 
@@ -185,6 +188,9 @@ TEMPLATES = [
         },
     },
 ]
+# Widgets render through Jinja2's compiled templates (Django ships them): the request form's
+# page renders in half the time it takes the Django template engine.
+FORM_RENDERER = "django.forms.renderers.Jinja2"
 
 # --- Database ----------------------------------------------------------------------------
 
@@ -370,10 +376,14 @@ EVIDENCE_MAX_FILES = env_int("WAYSTATION_EVIDENCE_MAX_FILES", 5, minimum=1)
 # addresses (a Tor onion service or reverse proxy makes every sender look the same).
 INTAKE_PROOF_BITS = env_int("WAYSTATION_INTAKE_PROOF_BITS", 16, minimum=1)
 INTAKE_MIN_SECONDS_WITHOUT_PROOF = env_int("WAYSTATION_INTAKE_MIN_SECONDS_WITHOUT_PROOF", 5)
-INTAKE_MAX_PER_HOUR = env_int("WAYSTATION_INTAKE_MAX_PER_HOUR", 5000, minimum=1)
+INTAKE_MAX_PER_HOUR = env_int("WAYSTATION_INTAKE_MAX_PER_HOUR", 20000, minimum=1)
 INTAKE_MAX_PER_SOURCE_HOUR = env_int("WAYSTATION_INTAKE_MAX_PER_SOURCE_HOUR", 20, minimum=1)
 INTAKE_MAX_UNPROVEN_PER_HOUR = env_int("WAYSTATION_INTAKE_MAX_UNPROVEN_PER_HOUR", 500, minimum=1)
 INTAKE_SHARED_ADDRESSES = env_list("WAYSTATION_INTAKE_SHARED_ADDRESSES", "127.0.0.1,::1")
+# Wrong follow-up codes allowed per minute across the whole site (keeps floods off the database).
+FOLLOW_UP_FAILURES_PER_MINUTE = env_int("WAYSTATION_FOLLOW_UP_FAILURES_PER_MINUTE", 300, minimum=1)
+# Wrong follow-up codes allowed per source in 15 minutes; shared addresses have no such budget.
+FOLLOW_UP_FAILURES_PER_SOURCE = env_int("WAYSTATION_FOLLOW_UP_FAILURES_PER_SOURCE", 10, minimum=1)
 
 # --- Cache ---------------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ cannot forge a consistent chain; the verifier names the first entry that was alt
 inserted or deleted.
 """
 
+import functools
 import hashlib
 import hmac
 import json
@@ -16,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from .models import AuditEntry, AuditHead
@@ -92,25 +93,43 @@ def log_action(
         object_type = object_type or obj._meta.model_name or ""
         object_id = object_id or obj.pk
     actor_id = getattr(actor, "pk", None) if actor is not None else None
-    with transaction.atomic():
-        head = AuditHead.objects.select_for_update().filter(pk=1).first()
-        if head is None:
+    read_head, write_head = _head_sql(connection.vendor)
+    # No savepoint: an entry that fails to append must fail the caller's whole transaction.
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(read_head)
+        row = cursor.fetchone()
+        if row is None:
             AuditHead.objects.get_or_create(pk=1, defaults={"position": 0, "hash": GENESIS})
-            head = AuditHead.objects.select_for_update().get(pk=1)
+            cursor.execute(read_head)
+            row = cursor.fetchone()
+        position, prev_hash = row
         entry = AuditEntry(
-            position=head.position + 1,
+            position=position + 1,
             at=_now_to_millisecond(),
             actor_id=actor_id,
             action=action,
             object_type=object_type,
             object_id=object_id,
             details=_clean_details(details),
-            prev_hash=head.hash,
+            prev_hash=prev_hash,
         )
         entry.hash = compute_hash(entry)
         entry.save()
-        AuditHead.objects.filter(pk=1).update(position=entry.position, hash=entry.hash)
+        cursor.execute(write_head, [entry.position, entry.hash])
     return entry
+
+
+@functools.cache
+def _head_sql(vendor: str) -> tuple[str, str]:
+    """SQL to read the head under a row lock and to move it: every write of the app appends
+    here, so it skips the ORM's query building."""
+    quote = connection.ops.quote_name
+    table, position, hash_ = (quote(AuditHead._meta.db_table), quote("position"), quote("hash"))
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
+    return (
+        f"SELECT {position}, {hash_} FROM {table} WHERE {quote('id')} = 1{lock}",  # noqa: S608 - quoted names only
+        f"UPDATE {table} SET {position} = %s, {hash_} = %s WHERE {quote('id')} = 1",  # noqa: S608
+    )
 
 
 @dataclass(frozen=True)

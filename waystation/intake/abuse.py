@@ -5,6 +5,9 @@ Without JavaScript the form still works: a form without proof must have been ope
 few seconds, and such forms share a smaller hourly cap. Per-source counting uses a keyed
 hash of the address with a salt that changes every day and lives only in the cache; the
 address itself is never stored, and neither is the salt.
+
+Follow-up code logins have budgets of wrong codes: one for the whole site per minute, and
+one per source (the same keyed hash) per 15 minutes. Shared addresses meet only the first.
 """
 
 import hashlib
@@ -21,7 +24,10 @@ from django.utils import timezone
 
 SALT = "waystation.intake.form"
 TOKEN_MAX_AGE = 24 * 3600
+MINUTE = 60
 HOUR = 3600
+# Wrong follow-up codes are counted per source over this window.
+CODE_SOURCE_WINDOW = 15 * MINUTE
 
 
 @dataclass(frozen=True)
@@ -70,15 +76,26 @@ def _source(request: HttpRequest) -> str | None:
     return hmac.new(_daily_salt(), address.encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _count(key: str) -> int:
-    bucket = f"intake:cap:{key}:{int(time.time() // HOUR)}"
-    if cache.add(bucket, 1, HOUR + 60):
+def _bucket(key: str, window: int) -> str:
+    return f"intake:cap:{key}:{int(time.time() // window)}"
+
+
+def _count(key: str, window: int = HOUR) -> int:
+    """Add one to the counter for this window, atomically, and return its new value."""
+    bucket = _bucket(key, window)
+    if cache.add(bucket, 1, window + 60):
         return 1
     try:
         return int(cache.incr(bucket))
     except ValueError:
-        cache.set(bucket, 1, HOUR + 60)
+        # The counter expired between add and incr.
+        cache.set(bucket, 1, window + 60)
         return 1
+
+
+def _counted(key: str, window: int) -> int:
+    """The counter for this window, without changing it."""
+    return int(cache.get(_bucket(key, window), 0))
 
 
 def check_submission(request: HttpRequest, form_token: str, nonce: str) -> Verdict:
@@ -97,3 +114,29 @@ def check_submission(request: HttpRequest, form_token: str, nonce: str) -> Verdi
     if not proven and _count("unproven") > settings.INTAKE_MAX_UNPROVEN_PER_HOUR:
         return Verdict(False, "unproven")
     return Verdict(True)
+
+
+def code_login_allowed(request: HttpRequest) -> bool:
+    """Whether a follow-up code may be tried now: false once the site-wide budget of wrong
+    codes for this minute, or this source's budget for this 15-minute window, is spent.
+
+    Counts nothing (see record_code_failure). Shared addresses (a Tor onion service, a
+    proxy) meet only the site-wide budget. Attempts already past this check when a budget
+    runs out still count, so a burst can overshoot by the attempts in flight.
+    """
+    if _counted("code:global", MINUTE) >= settings.FOLLOW_UP_FAILURES_PER_MINUTE:
+        return False
+    source = _source(request)
+    if source is None:
+        return True
+    spent = _counted(f"code:source:{source}", CODE_SOURCE_WINDOW)
+    return spent < settings.FOLLOW_UP_FAILURES_PER_SOURCE
+
+
+def record_code_failure(request: HttpRequest) -> None:
+    """Count one wrong or malformed follow-up code, site-wide and for the request's source
+    (unless the address is shared)."""
+    _count("code:global", MINUTE)
+    source = _source(request)
+    if source is not None:
+        _count(f"code:source:{source}", CODE_SOURCE_WINDOW)

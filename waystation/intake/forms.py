@@ -1,9 +1,11 @@
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
 
 from babel import Locale
 from django import forms
 from django.conf import settings
+from django.utils.choices import BaseChoiceIterator
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -30,8 +32,20 @@ def _country_choices(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(countries, key=lambda item: item[1].casefold()))
 
 
-def country_choices() -> list[tuple[str, str]]:
-    return list(_country_choices(get_language() or "en"))
+class _Choices(BaseChoiceIterator):
+    """Choices already in Django's normalized form: a form built on every request then
+    skips normalizing 250 countries again."""
+
+    def __init__(self, choices: tuple[tuple[str, str], ...]) -> None:
+        self.choices = choices
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        return iter(self.choices)
+
+
+@lru_cache(maxsize=16)
+def _country_field_choices(language: str) -> _Choices:
+    return _Choices((("", "—"), *_country_choices(language)))
 
 
 class CountrySelect(forms.Select):
@@ -101,6 +115,11 @@ class RequestForm(forms.Form):
         max_length=200,
         widget=forms.TextInput(attrs=SENSITIVE),
     )
+    partner = forms.ChoiceField(
+        label=_("Or choose it from this list"),
+        required=False,
+        choices=(),
+    )
     documents = forms.MultipleChoiceField(
         label=_("Which travel documents do you have?"),
         choices=Document.choices,
@@ -157,10 +176,17 @@ class RequestForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = country_choices()
         country = self.fields["country"]
         assert isinstance(country, forms.ChoiceField)  # noqa: S101 - declared above
-        country.choices = [("", "—"), *choices]
+        country.choices = _country_field_choices(get_language() or "en")
+        partner = self.fields["partner"]
+        assert isinstance(partner, forms.ChoiceField)  # noqa: S101 - declared above
+        if settings.INTAKE_PARTNERS:
+            partner.choices = [("", _("None of these"))] + [
+                (name, name) for name in settings.INTAKE_PARTNERS
+            ]
+        else:
+            del self.fields["partner"]
         self.fields["country"].error_messages["required"] = _("Choose the country where you are.")
 
     def clean_documents(self) -> list[str]:

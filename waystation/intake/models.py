@@ -62,6 +62,8 @@ class HelpRequest(SealedModel):
     nationalities = SealedField()
     narrative = SealedField()
     organization = SealedField()
+    # The organization chosen from the configured list (INTAKE_PARTNERS), if any.
+    partner = SealedField()
     documents = SealedField()
     contact = SealedField()
 
@@ -73,10 +75,25 @@ class HelpRequest(SealedModel):
 
 
 class SubmissionToken(models.Model):
-    """A form token already used: a second POST of the same form creates nothing."""
+    """A form token already used: a second POST of the same form creates nothing.
+
+    For a few minutes it also holds the request's follow-up code encrypted under a key
+    derived from the form token itself (which is not stored), so a form sent twice, by a
+    double click or a reload after a lost answer, shows the same code again."""
 
     token_hash = models.CharField(max_length=64, unique=True)
     used_at = models.DateTimeField(default=timezone.now)
+    sealed_code = models.BinaryField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["used_at"], name="intake_token_used_at"),
+            models.Index(
+                fields=["used_at"],
+                condition=models.Q(sealed_code__isnull=False),
+                name="intake_token_code_held",
+            ),
+        ]
 
     def __str__(self) -> str:
         return "used form token"

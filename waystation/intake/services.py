@@ -5,8 +5,8 @@ only after it commits. Nothing the person sends can be read back with their foll
 """
 
 import hashlib
-import io
 import json
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from waystation.vault import services as vault
 from waystation.vault.fields import decrypt_value
 from waystation.vault.models import EncryptedFile
 
-from . import codes
+from . import codes, derivatives
 from .models import Channel, Evidence, HelpRequest, Message, SubmissionToken
 
 # Magic numbers of the evidence types accepted.
@@ -59,6 +59,7 @@ class Answers:
     handle: str = ""
     safe_times: str = ""
     no_messages: bool = False
+    partner: str = ""
 
 
 def intake_teams() -> list[Team]:
@@ -69,13 +70,71 @@ def _token_hash(form_token: str) -> str:
     return hashlib.sha256(form_token.encode()).hexdigest()
 
 
+# How long a form sent again (double click, reload after a lost answer, a server restart
+# between storing and answering) shows the same follow-up code again. Short: someone who
+# later takes the person's phone could resend the form from its history.
+REPLAY_WINDOW = timedelta(minutes=5)
+# Used form tokens are kept as long as a form token is valid, then deleted.
+TOKEN_KEPT = timedelta(days=1)
+SWEEP_EVERY_SECONDS = 60
+_last_sweep = 0.0
+
+
+def _replay_key(form_token: str) -> bytes:
+    return crypto.derive_key(hashlib.sha512(form_token.encode()).digest(), b"intake code replay")
+
+
+def replay_submission(form_token: str) -> tuple[HelpRequest, str] | None:
+    """The request a form token stored and its follow-up code, when the same form is sent
+    again within REPLAY_WINDOW; None after it (or when the token stored nothing)."""
+    used = (
+        SubmissionToken.objects.filter(
+            token_hash=_token_hash(form_token),
+            used_at__gte=timezone.now() - REPLAY_WINDOW,
+            sealed_code__isnull=False,
+        )
+        .only("sealed_code")
+        .first()
+    )
+    if used is None:
+        return None
+    try:
+        code = crypto.decrypt(
+            _replay_key(form_token), bytes(used.sealed_code or b""), b"intake code replay"
+        ).decode()
+    except crypto.DecryptionError:
+        return None
+    request = HelpRequest.objects.filter(
+        follow_up_lookup=codes.lookup_id(codes.normalize(code) or "")
+    ).first()
+    if request is None:
+        return None
+    log_action(None, "intake.request.code_shown_again", request)
+    return request, code
+
+
+def sweep_submission_tokens(*, force: bool = False) -> None:
+    """Drop follow-up codes held for replay once the window has passed, and used form
+    tokens once no form could carry them any more. Runs at most once a minute per process
+    unless forced; cheap (both queries use an index)."""
+    global _last_sweep
+    if not force and time.monotonic() - _last_sweep < SWEEP_EVERY_SECONDS:
+        return
+    _last_sweep = time.monotonic()
+    now = timezone.now()
+    SubmissionToken.objects.filter(
+        sealed_code__isnull=False, used_at__lt=now - REPLAY_WINDOW
+    ).update(sealed_code=None)
+    SubmissionToken.objects.filter(used_at__lt=now - TOKEN_KEPT).delete()
+
+
 def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple[HelpRequest, str]:
     """Seal and store a request; return it with the follow-up code to show once.
 
-    All cryptography happens before the transaction, which only inserts rows, so SQLite's
-    single writer is held as briefly as possible in a surge. Linking to earlier requests
-    runs after commit. Raises AlreadySubmittedError for a form token used before,
-    NotReadyError when no intake team can read requests yet.
+    All cryptography (sealing included) and the search for an earlier request from the same
+    person happen before the transaction, which only inserts rows, so SQLite's single writer
+    is held as briefly as possible in a surge. Raises AlreadySubmittedError for a form token
+    used before, NotReadyError when no intake team can read requests yet.
     """
     team_keys = vault.held_team_keys(Role.INTAKE_VOLUNTEER)
     if not team_keys:
@@ -84,9 +143,12 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
     digits = codes.normalize(code) or ""
     inbox_private, inbox_public = crypto.new_keypair()
     prepared = vault.prepare_keyring(team_keys)
-    values = _index_values(answers)
-    tokens = blind.tokens_for(**values)
+    tokens = blind.tokens_for(**_index_values(answers))
+    # Read before the write transaction; two near-simultaneous duplicates may miss each
+    # other, and staff see candidate matches on every case anyway.
+    duplicate_of = earlier_request(tokens, answers.country)
     request = HelpRequest(
+        keyring=prepared.keyring,
         reference=codes.new_reference(),
         country=answers.country,
         region=answers.region,
@@ -96,34 +158,49 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
         follow_up_lookup=codes.lookup_id(digits),
         person_public_key=codes.person_public_key(digits),
         inbox_public_key=inbox_public,
+        duplicate_of_id=duplicate_of,
+    )
+    request.seal(
+        prepared.key,
+        name=answers.name,
+        nationalities=answers.nationalities,
+        narrative=answers.narrative,
+        organization=answers.organization,
+        partner=answers.partner,
+        documents=answers.documents,
+        inbox_private_key=inbox_private.hex(),
+        contact={
+            "channel": answers.channel,
+            "handle": answers.handle,
+            "safe_times": answers.safe_times,
+            "no_messages": answers.no_messages,
+        },
+    )
+    used_token = SubmissionToken(
+        token_hash=_token_hash(form_token),
+        sealed_code=crypto.encrypt(_replay_key(form_token), code.encode(), b"intake code replay"),
     )
     try:
         with transaction.atomic():
-            SubmissionToken.objects.create(token_hash=_token_hash(form_token))
-            request.keyring = vault.save_prepared_keyring(prepared, by=None)
-            request.seal(
-                prepared.key,
-                name=answers.name,
-                nationalities=answers.nationalities,
-                narrative=answers.narrative,
-                organization=answers.organization,
-                documents=answers.documents,
-                inbox_private_key=inbox_private.hex(),
-                contact={
-                    "channel": answers.channel,
-                    "handle": answers.handle,
-                    "safe_times": answers.safe_times,
-                    "no_messages": answers.no_messages,
+            used_token.save(force_insert=True)
+            vault.save_prepared_keyring(prepared)
+            request.save(force_insert=True)
+            blind.store_tokens(prepared.keyring, tokens)
+            log_action(
+                None,
+                "intake.request.received",
+                request,
+                details={
+                    "risk": answers.risk,
+                    "keyring": str(prepared.keyring.pk),
+                    "duplicate_of": str(duplicate_of or ""),
                 },
             )
-            request.save(force_insert=True)
-            blind.store_tokens(request.keyring, tokens)
-            log_action(None, "intake.request.received", request, details={"risk": answers.risk})
-            transaction.on_commit(lambda: link_duplicate(request, values))
     except IntegrityError as error:
         if SubmissionToken.objects.filter(token_hash=_token_hash(form_token)).exists():
             raise AlreadySubmittedError from error
         raise
+    sweep_submission_tokens()
     return request, code
 
 
@@ -145,38 +222,31 @@ def _index_values(answers: Answers) -> dict[str, Any]:
     return {"phones": phones, "emails": emails, "names": names, "region": region}
 
 
-# Token rows read when looking for an earlier request: a very common name must not make
+# Token rows read when looking for an earlier request: a very common full name must not make
 # every new request scan thousands of rows.
 LINK_SCAN_LIMIT = 200
 
 
-def link_duplicate(request: HelpRequest, values: dict[str, Any]) -> None:
-    """Link the request to the earliest earlier one sharing a phone or e-mail, or a name
-    word in the same country. Runs after the request is committed; the person is told
-    nothing. Name sounds alone are too weak to link on."""
-    matches = blind.find_matches(
-        **values,
-        exclude=request.keyring_id,
-        kinds={"phone", "email", "name"},
-        limit=LINK_SCAN_LIMIT,
+def earlier_request(tokens: set[tuple[str, str]], country: str) -> Any:
+    """The id of the earliest stored request sharing a phone or e-mail with these blind-index
+    tokens, or the same full name (two words or more) in the same country; None when there
+    is none. A single name word or a name's sound is too weak to link on: those are left to
+    the duplicate finder staff use on each case. Exact tokens only, so the lookup stays a
+    few index probes however many requests are stored."""
+    matches = blind.matches_for_tokens(
+        tokens, kinds={"phone", "email", "full_name"}, limit=LINK_SCAN_LIMIT
     )
     if not matches:
-        return
+        return None
     candidates = (
-        HelpRequest.objects.filter(
-            keyring_id__in=list(matches), received_at__lt=request.received_at
-        )
+        HelpRequest.objects.filter(keyring_id__in=list(matches))
         .only("id", "keyring_id", "country", "duplicate_of_id", "received_at")
         .order_by("received_at")[:20]
     )
     for earlier in candidates:
-        kinds = matches[earlier.keyring_id]
-        if kinds & {"phone", "email"} or earlier.country == request.country:
-            target = earlier.duplicate_of_id or earlier.pk
-            with transaction.atomic():
-                HelpRequest.objects.filter(pk=request.pk).update(duplicate_of_id=target)
-                log_action(None, "intake.request.linked", request, details={"to": str(target)})
-            return
+        if matches[earlier.keyring_id] & {"phone", "email"} or earlier.country == country:
+            return earlier.duplicate_of_id or earlier.pk
+    return None
 
 
 def find_by_code(code_text: str) -> HelpRequest | None:
@@ -268,36 +338,17 @@ def _sniff(head: bytes) -> str | None:
     return None
 
 
-def _strip_metadata(data: bytes, content_type: str) -> bytes | None:
-    """A copy of an image holding pixels only: no EXIF, GPS, XMP, comments or profiles.
-    None when the image cannot be decoded (the original is still kept)."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            upright = ImageOps.exif_transpose(image)
-            mode = "RGB" if content_type == "image/jpeg" else "RGBA"
-            pixels = upright.convert(mode)
-            # A new image carries none of the original's `info` (where metadata lives).
-            clean = Image.new(mode, pixels.size)
-            clean.paste(pixels)
-            out = io.BytesIO()
-            clean.save(out, format="JPEG" if mode == "RGB" else "PNG", quality=90)
-            return out.getvalue()
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
-        return None
-
-
 def add_evidence(request: HelpRequest, stored: EncryptedFile, file_key: bytes) -> Evidence:
     """Attach a file the person uploaded (stored encrypted under `file_key` by the upload
     handler, not yet saved). Checks its type from its first bytes, keeps the original and,
-    for images, a derivative without metadata. Raises EvidenceRefusedError."""
+    when it can be made, a derivative without metadata (`derivatives.clean_copy`: images
+    re-encoded, PDFs redrawn as page images). Raises EvidenceRefusedError."""
     data = files.read_all(stored, file_key)
     content_type = _sniff(data[:16])
     if content_type is None:
         raise EvidenceRefusedError
     derivative_key = crypto.new_key()
-    clean = _strip_metadata(data, content_type) if content_type != "application/pdf" else None
+    clean = derivatives.clean_copy(data, content_type)
     with transaction.atomic():
         stored.save()
         derivative = None

@@ -14,7 +14,11 @@ ASSOCIATED = b"follow-up session"
 
 
 def remember(request: HttpRequest, response: HttpResponse, request_id: str, private: bytes) -> None:
-    request.session.cycle_key()
+    # A new key for any session the browser already had (fixation); a browser without one
+    # gets a fresh key when the session is first saved, at the end of this response.
+    request.session.get(SESSION_KEY)  # Loading drops a key the store does not know.
+    if request.session.session_key:
+        request.session.cycle_key()
     request.session[SESSION_KEY] = {
         "request": request_id,
         "key": seal_under_cookie(response, COOKIE, private, ASSOCIATED),

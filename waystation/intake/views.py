@@ -2,15 +2,19 @@
 read from an address bar or history beyond the site itself."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import DatabaseError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.html import escape
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -25,9 +29,6 @@ from .models import HelpRequest
 
 logger = logging.getLogger(__name__)
 CLEAR_SITE_DATA = '"cache", "cookies", "storage"'
-# Wrong follow-up codes allowed per minute, across the whole site: guessing a 93-bit code
-# is hopeless anyway; this keeps a flood from costing the database.
-CODE_FAILURES_PER_MINUTE = 300
 
 
 @require_http_methods(["GET"])
@@ -61,6 +62,7 @@ def _answers(data: dict[str, Any]) -> services.Answers:
         handle=data["handle"],
         safe_times=data["safe_times"],
         no_messages=data["no_messages"],
+        partner=data.get("partner", ""),
     )
 
 
@@ -116,13 +118,70 @@ def _switch_language(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
+# The two pages every request for help passes through, the blank form and the page with
+# the follow-up code, are rendered once per language and kept with placeholders where each
+# visitor's own values go (tokens, the code): in a surge they are most of the traffic.
+# Letters and digits only, so escaping leaves the placeholders as they are.
+CSRF_PLACEHOLDER = "csrfplaceholder5b0e1c7a"
+FORM_TOKEN_PLACEHOLDER = "formtokenplaceholder3f9d2e61"  # noqa: S105 - not a secret
+CODE_PLACEHOLDER = "codeplaceholder80c4e1d9"
+_page_copies: dict[tuple[str, str], str] = {}
+
+
+@receiver(setting_changed)
+def _forget_page_copies(**kwargs: object) -> None:
+    _page_copies.clear()
+
+
+def _from_copy(
+    request: HttpRequest,
+    name: str,
+    build: Callable[[], HttpResponse],
+    fills: dict[str, str],
+) -> HttpResponse:
+    """The page `build` renders (with CSRF_PLACEHOLDER as its CSRF token), rendered once
+    per language and process, with each placeholder in `fills` replaced by its value."""
+    key = (name, get_language() or settings.LANGUAGE_CODE)
+    page = _page_copies.get(key)
+    if page is None:
+        page = build().content.decode()
+        _page_copies[key] = page
+    for placeholder, value in {CSRF_PLACEHOLDER: get_token(request), **fills}.items():
+        page = page.replace(placeholder, escape(value))
+    return HttpResponse(page)
+
+
+def _blank_form_page(request: HttpRequest) -> HttpResponse:
+    def build() -> HttpResponse:
+        form = RequestForm(
+            initial={"form_token": FORM_TOKEN_PLACEHOLDER, "language": get_language()}
+        )
+        return _form_page(request, form, csrf_token=CSRF_PLACEHOLDER)
+
+    return _from_copy(request, "form", build, {FORM_TOKEN_PLACEHOLDER: services.new_form_token()})
+
+
+def _received_page(request: HttpRequest, code: str) -> HttpResponse:
+    def build() -> HttpResponse:
+        return render(
+            request,
+            "intake/request_received.html",
+            {
+                "code": CODE_PLACEHOLDER,
+                "response_days": settings.RESPONSE_DAYS,
+                "evidence_form": EvidenceForm(),
+                "max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
+                "csrf_token": CSRF_PLACEHOLDER,
+            },
+        )
+
+    return _from_copy(request, "received", build, {CODE_PLACEHOLDER: code})
+
+
 @require_http_methods(["GET", "POST"])
 def ask(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
-        form = RequestForm(
-            initial={"form_token": services.new_form_token(), "language": get_language()}
-        )
-        return _form_page(request, form)
+        return _blank_form_page(request)
     if request.POST.get("switch_language"):
         return _switch_language(request, request.POST["switch_language"])
     form = RequestForm(request.POST)
@@ -139,12 +198,8 @@ def ask(request: HttpRequest) -> HttpResponse:
         message = LIMITED.get(verdict.reason, LIMITED["global"])
         return _form_page(request, form, status=429, limited=message)
     if form.cleaned_data["website"]:
-        # Filled by software, not a person: it learns nothing, and nothing is stored.
-        return render(
-            request,
-            "intake/request_received.html",
-            {"code": codes.new_code(), "response_days": settings.RESPONSE_DAYS},
-        )
+        # Filled by software, not a person: the same page, and nothing is stored.
+        return _received_page(request, codes.new_code())
     try:
         help_request, code = services.submit_request(
             _answers(form.cleaned_data),
@@ -152,21 +207,16 @@ def ask(request: HttpRequest) -> HttpResponse:
             form_token=form.cleaned_data["form_token"],
         )
     except services.AlreadySubmittedError:
-        return render(request, "intake/request_already.html", status=409)
+        # Sent twice: the same code again for a few minutes, then nothing more.
+        replayed = services.replay_submission(form.cleaned_data["form_token"])
+        if replayed is None:
+            return render(request, "intake/request_already.html", status=409)
+        help_request, code = replayed
     except (services.NotReadyError, DatabaseError):
         logger.exception("A request could not be stored; the person was asked to try again.")
         return _form_page(request, form, status=503, try_again=True)
     # The person is signed in to follow up at once, so they can add evidence right away.
-    response = render(
-        request,
-        "intake/request_received.html",
-        {
-            "code": code,
-            "response_days": settings.RESPONSE_DAYS,
-            "evidence_form": EvidenceForm(),
-            "max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
-        },
-    )
+    response = _received_page(request, code)
     private = codes.person_private_key(codes.normalize(code) or "")
     session.remember(request, response, str(help_request.pk), private)
     return response
@@ -222,8 +272,7 @@ def follow_up(request: HttpRequest) -> HttpResponse:
 def _code_login(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        failures = cache.get_or_set("intake:code-failures", 0, 60) or 0
-        if failures < CODE_FAILURES_PER_MINUTE:
+        if abuse.code_login_allowed(request):
             help_request = services.find_by_code(form.cleaned_data["code"])
             if help_request is not None:
                 digits = codes.normalize(form.cleaned_data["code"]) or ""
@@ -232,10 +281,11 @@ def _code_login(request: HttpRequest) -> HttpResponse:
                     request, response, str(help_request.pk), codes.person_private_key(digits)
                 )
                 return response
-            try:
-                cache.incr("intake:code-failures")
-            except ValueError:
-                cache.set("intake:code-failures", 1, 60)
+            abuse.record_code_failure(request)
+        else:
+            # Refuse even the right code, and spend a lookup's work, so a throttled attempt
+            # answers like a wrong code.
+            codes.lookup_id("0" * codes.DIGITS)
         form.add_error(
             "code",
             _(

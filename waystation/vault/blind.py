@@ -131,11 +131,15 @@ def normalized_values(
         if normalized:
             values.add((Kind.EMAIL.value, normalized))
     for name in _collection(names, "names"):
-        for word in name_words(name):
+        words = name_words(name)
+        for word in words:
             values.add((Kind.NAME.value, word))
             sound = name_sound(word)
             if sound:
                 values.add((Kind.NAME_SOUND.value, sound))
+        if len(words) >= 2:
+            # Every word of the name, in any order: one exact lookup for "the same name".
+            values.add((Kind.FULL_NAME.value, " ".join(sorted(words))))
     return values
 
 
@@ -260,16 +264,28 @@ def find_matches(
     on the (kind, token) index. Shredded keyrings and `exclude` are left out; `kinds`
     restricts the kinds looked up and `limit` the token rows read (for common names).
     Raises TypeError when a single string is passed where a collection is expected."""
+    tokens = tokens_for(phones=phones, emails=emails, names=names, region=region)
+    return matches_for_tokens(tokens, exclude=exclude, kinds=kinds, limit=limit)
+
+
+def matches_for_tokens(
+    tokens: Iterable[tuple[str, str]],
+    *,
+    exclude: uuid.UUID | None = None,
+    kinds: Iterable[str] | None = None,
+    limit: int | None = None,
+) -> dict[uuid.UUID, set[str]]:
+    """As `find_matches`, for (kind, token) pairs already computed with `tokens_for`."""
     wanted = set(kinds) if kinds is not None else None
     by_kind: dict[str, list[str]] = defaultdict(list)
-    for kind, token in tokens_for(phones=phones, emails=emails, names=names, region=region):
+    for kind, token in tokens:
         if wanted is None or kind in wanted:
             by_kind[kind].append(token)
     if not by_kind:
         return {}
     condition = Q()
-    for kind, tokens in sorted(by_kind.items()):
-        condition |= Q(kind=kind, token__in=sorted(tokens))
+    for kind, of_kind in sorted(by_kind.items()):
+        condition |= Q(kind=kind, token__in=sorted(of_kind))
     rows = BlindIndexToken.objects.filter(
         condition, key_version=current_key_version(), keyring__shredded_at__isnull=True
     )

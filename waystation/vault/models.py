@@ -127,6 +127,7 @@ class BlindIndexToken(models.Model):
         EMAIL = "email", _("e-mail")
         NAME = "name", _("name token")
         NAME_SOUND = "name_sound", _("name sound")
+        FULL_NAME = "full_name", _("full name")
 
     keyring = models.ForeignKey(Keyring, on_delete=models.CASCADE, related_name="blind_tokens")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -7,13 +7,15 @@ the caller's unlocked private key (`UnlockedKeys`, from the session) as an argum
 """
 
 import base64
+import functools
 import secrets
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -322,34 +324,50 @@ class PreparedKeyring:
     """A new case key already sealed to team keys: all the cryptography done before any
     transaction, so the write itself is short (the public form under a surge)."""
 
+    keyring: Keyring  # not saved yet, but its id is set: fields can be sealed under it
     key: bytes
-    grants: list[tuple[TeamKey, bytes]]
+    grants: list[KeyringGrant]
 
 
 def prepare_keyring(team_keys: Sequence[TeamKey]) -> PreparedKeyring:
     """Seal a new case key to these team keys (public keys only: no secret needed)."""
     key = crypto.new_key()
-    return PreparedKeyring(key, [(tk, crypto.seal(bytes(tk.public_key), key)) for tk in team_keys])
+    keyring = Keyring()
+    grants = [
+        KeyringGrant(
+            keyring=keyring, team_key=tk, sealed_key=crypto.seal(bytes(tk.public_key), key)
+        )
+        for tk in team_keys
+    ]
+    return PreparedKeyring(keyring, key, grants)
 
 
-def save_prepared_keyring(prepared: PreparedKeyring, *, by: User | None) -> Keyring:
-    """Store a prepared keyring and its grants inside the caller's transaction."""
-    keyring = Keyring.objects.create()
-    KeyringGrant.objects.bulk_create(
-        KeyringGrant(keyring=keyring, team_key=team_key, sealed_key=sealed)
-        for team_key, sealed in prepared.grants
-    )
-    log_action(by, "vault.keyring.created", keyring, details={"teams": len(prepared.grants)})
-    return keyring
+def save_prepared_keyring(prepared: PreparedKeyring) -> Keyring:
+    """Store a prepared keyring and its grants inside the caller's transaction. The caller's
+    own audit entry for the record the keyring protects covers its creation (one entry per
+    public request, not two, keeps the chain's single writer free in a surge)."""
+    prepared.keyring.save(force_insert=True)
+    KeyringGrant.objects.bulk_create(prepared.grants)
+    return prepared.keyring
 
 
 def held_team_keys(role: str) -> list[TeamKey]:
     """The current key of every team with `role` that at least one member holds."""
-    return list(
+    # The public form asks this on every request: the ORM builds the SQL once per role
+    # and process, and each call only runs it.
+    sql, params = _held_team_keys_sql(role, connection.vendor)
+    return list(TeamKey.objects.raw(sql, params))
+
+
+@functools.cache
+def _held_team_keys_sql(role: str, vendor: str) -> tuple[str, tuple[Any, ...]]:
+    query = (
         TeamKey.objects.filter(team__role=role, retired_at__isnull=True, copies__isnull=False)
         .distinct()
         .order_by("team__name")
     )
+    sql, params = query.query.sql_with_params()
+    return sql, tuple(params)
 
 
 def _grant_to_user(keyring: Keyring, user: User, key: bytes) -> None:

@@ -1,13 +1,15 @@
-"""Proof of work, the no-JavaScript wait, hourly caps, and the in-form language switch."""
+"""Proof of work, the no-JavaScript wait, hourly caps, the in-form language switch, and the
+budgets of wrong follow-up codes."""
 
 import hashlib
 import re
 
 import pytest
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.test import Client
 
-from waystation.intake import abuse
+from waystation.intake import abuse, codes, services
 from waystation.intake.models import HelpRequest
 
 from .conftest import ANSWERS
@@ -113,3 +115,143 @@ def test_language_switch_keeps_everything_typed(client: Client, intake_team) -> 
     assert "errorlist" not in content
     assert response.cookies["lang"].value == "ar"
     assert not HelpRequest.objects.exists()
+
+
+# --- Follow-up code logins ----------------------------------------------------------------
+
+ATTACKER = "198.51.100.23"
+NEIGHBOUR = "203.0.113.7"
+
+
+class Clock:
+    """abuse.py's time: frozen at the start of a window, so counts never straddle two."""
+
+    def __init__(self) -> None:
+        self.now = float(abuse.CODE_SOURCE_WINDOW * 2_000_000)
+
+    def time(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    frozen = Clock()
+    monkeypatch.setattr(abuse, "time", frozen)
+    return frozen
+
+
+@pytest.fixture
+def code(intake_team, clock: Clock) -> str:  # type: ignore[no-untyped-def]
+    answers = services.Answers(
+        country="NG",
+        region="Lagos",
+        nationalities="Nigerian",
+        narrative=str(ANSWERS["narrative"]),
+        risk="now",
+        organization="",
+        documents=["none"],
+        name="Ada",
+    )
+    _request, follow_up_code = services.submit_request(answers, language="en", form_token="t1")
+    return follow_up_code
+
+
+def _try(client: Client, typed: str, address: str) -> HttpResponse:
+    return client.post("/follow-up/", {"action": "login", "code": typed}, REMOTE_ADDR=address)
+
+
+def _refusal(response: HttpResponse) -> str:
+    """The page without what differs by design: the CSRF token and the typed code."""
+    content = response.content.decode()
+    content = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", content)
+    return re.sub(r'name="code" value="[^"]*"', "", content)
+
+
+def test_source_out_of_code_budget_is_refused_even_the_right_code(
+    client: Client,
+    code: str,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.FOLLOW_UP_FAILURES_PER_SOURCE = 2
+    used_at = HelpRequest.objects.get().follow_up_used_at
+    wrong = _try(client, "0000 " * 7, ATTACKER)
+    _try(client, "not a code", ATTACKER)
+    refused = _try(client, code, ATTACKER)
+    assert refused.status_code == wrong.status_code == 400
+    assert "This code does not open anything" in refused.content.decode()
+    assert _refusal(refused) == _refusal(wrong)
+    assert "fk" not in refused.cookies
+    assert HelpRequest.objects.get().follow_up_used_at == used_at
+
+
+def test_throttled_attempt_spends_a_lookup(
+    client: Client,
+    code: str,
+    settings,  # type: ignore[no-untyped-def]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings.FOLLOW_UP_FAILURES_PER_SOURCE = 1
+    _try(client, "0000 " * 7, ATTACKER)
+    lookups: list[str] = []
+    real = codes.lookup_id
+    monkeypatch.setattr(codes, "lookup_id", lambda typed: lookups.append(typed) or real(typed))
+    assert _try(client, code, ATTACKER).status_code == 400
+    assert len(lookups) == 1
+
+
+def test_other_source_still_opens_its_code(client: Client, code: str, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.FOLLOW_UP_FAILURES_PER_SOURCE = 1
+    _try(client, "0000 " * 7, ATTACKER)
+    assert _try(client, code, ATTACKER).status_code == 400
+    response = _try(client, code, NEIGHBOUR)
+    assert response.status_code == 200 and "Messages" in response.content.decode()
+
+
+def test_shared_address_meets_only_the_global_code_budget(
+    client: Client,
+    code: str,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.FOLLOW_UP_FAILURES_PER_SOURCE = 1
+    settings.FOLLOW_UP_FAILURES_PER_MINUTE = 4
+    statuses = [_try(client, "0000 " * 7, "127.0.0.1").status_code for _ in range(3)]
+    assert statuses == [400, 400, 400]
+    assert _try(client, code, "127.0.0.1").status_code == 200
+
+
+def test_code_budget_returns_after_the_window(
+    client: Client,
+    code: str,
+    clock: Clock,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.FOLLOW_UP_FAILURES_PER_SOURCE = 1
+    _try(client, "0000 " * 7, ATTACKER)
+    assert _try(client, code, ATTACKER).status_code == 400
+    clock.now += abuse.CODE_SOURCE_WINDOW
+    assert _try(client, code, ATTACKER).status_code == 200
+
+
+def test_global_code_budget_refuses_every_source(
+    client: Client,
+    code: str,
+    clock: Clock,
+    settings,  # type: ignore[no-untyped-def]
+) -> None:
+    settings.FOLLOW_UP_FAILURES_PER_MINUTE = 2
+    _try(client, "0000 " * 7, ATTACKER)
+    _try(client, "0000 " * 7, "127.0.0.1")
+    assert _try(client, code, NEIGHBOUR).status_code == 400
+    assert _try(client, code, "127.0.0.1").status_code == 400
+    clock.now += abuse.MINUTE
+    assert _try(client, code, NEIGHBOUR).status_code == 200
+
+
+def test_code_counters_hold_no_address(client: Client, code: str, settings) -> None:  # type: ignore[no-untyped-def]
+    settings.FOLLOW_UP_FAILURES_PER_SOURCE = 1
+    for _ in range(3):
+        _try(client, "0000 " * 7, ATTACKER)
+    _try(client, code, NEIGHBOUR)
+    held = repr(dict(getattr(cache, "_cache", {})))
+    assert "intake:cap:code:source:" in held
+    assert ATTACKER not in held and NEIGHBOUR not in held

@@ -4,11 +4,12 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from conftest import PASSWORD
 from waystation.audit.models import AuditEntry
-from waystation.intake import codes, services
-from waystation.intake.models import HelpRequest
+from waystation.intake import abuse, codes, services, views
+from waystation.intake.models import HelpRequest, SubmissionToken
 from waystation.vault import services as vault
 from waystation.vault.fields import decrypt_value
 
@@ -55,12 +56,47 @@ def test_missing_risk_description_is_refused_and_answers_kept(client: Client, in
     assert not HelpRequest.objects.exists()
 
 
-def test_same_form_twice_makes_one_request(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
+def test_same_form_twice_makes_one_request_and_shows_the_same_code(  # type: ignore[no-untyped-def]
+    client: Client, intake_team
+) -> None:
     data = _form(client)
-    assert client.post("/ask/", data).status_code == 200
-    again = client.post("/ask/", data)
-    assert again.status_code == 409
+    first = client.post("/ask/", data)
+    # A double click, or a reload after the answer was lost: the browser shows only the
+    # second answer, which must carry the code the first one stored.
+    again = Client().post("/ask/", data)
+    assert again.status_code == 200
+    assert _code(again) == _code(first)
     assert HelpRequest.objects.count() == 1
+    assert again.cookies["fk"].value  # signed in to follow up, as after the first answer
+    assert AuditEntry.objects.filter(action="intake.request.code_shown_again").count() == 1
+
+
+def test_code_is_held_for_replay_only_encrypted_and_only_briefly(  # type: ignore[no-untyped-def]
+    client: Client, intake_team
+) -> None:
+    data = _form(client)
+    digits = (codes.normalize(_code(client.post("/ask/", data))) or "").encode()
+    held = SubmissionToken.objects.get()
+    assert digits not in bytes(held.sealed_code) and data["form_token"] not in str(held.token_hash)
+    SubmissionToken.objects.update(used_at=timezone.now() - services.REPLAY_WINDOW)
+    late = Client().post("/ask/", data)
+    assert late.status_code == 409
+    assert "follow-up-code" not in late.content.decode()
+    services.sweep_submission_tokens(force=True)
+    assert SubmissionToken.objects.get().sealed_code is None
+    SubmissionToken.objects.update(used_at=timezone.now() - services.TOKEN_KEPT)
+    services.sweep_submission_tokens(force=True)
+    assert not SubmissionToken.objects.exists()
+
+
+def test_blank_form_is_built_once_with_fresh_tokens_per_visitor(client: Client) -> None:
+    pages = [Client().get("/ask/").content.decode() for _ in range(2)]
+    for page in pages:
+        assert views.CSRF_PLACEHOLDER not in page and views.FORM_TOKEN_PLACEHOLDER not in page
+    tokens = [re.search(r'name="form_token" value="([^"]+)"', page).group(1) for page in pages]
+    csrf = [re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', p).group(1) for p in pages]
+    assert tokens[0] != tokens[1] and csrf[0] != csrf[1]
+    assert abuse.token_age(tokens[0]) is not None
 
 
 def test_honeypot_learns_nothing_and_stores_nothing(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
@@ -141,9 +177,40 @@ def test_a_name_sound_alone_does_not_link(  # type: ignore[no-untyped-def]
     assert third.duplicate_of is None  # same name, another country
 
 
+def test_same_full_name_in_the_same_country_is_linked(client: Client, intake_team) -> None:  # type: ignore[no-untyped-def]
+    alone = {"handle": "", "channel": ""}
+    client.post("/ask/", {**_form(client), **alone, "name": "Ada Grace Okafor"})
+    client.post("/ask/", {**_form(client), **alone, "name": "Okafor Ada"})
+    client.post("/ask/", {**_form(client), **alone, "name": "Ada Mensah"})
+    client.post("/ask/", {**_form(client), **alone, "name": "Ada"})
+    first, same, other_surname, given_name_only = HelpRequest.objects.order_by("received_at")
+    assert same.duplicate_of is None  # "Okafor Ada" is not every word of "Ada Grace Okafor"
+    assert other_surname.duplicate_of is None and given_name_only.duplicate_of is None
+    client.post("/ask/", {**_form(client), **alone, "name": "Grace Okafor Ada"})
+    assert HelpRequest.objects.order_by("received_at").last().duplicate_of == first
+
+
 def test_country_list_follows_language_and_keeps_the_choice(client: Client) -> None:
     client.cookies["lang"] = "fr"
     assert ">Allemagne<" in client.get("/ask/").content.decode()
     client.cookies["lang"] = "en"
     page = client.post("/ask/", {"country": "KE"}).content.decode()
     assert ">Germany<" in page and '<option value="KE" selected>Kenya</option>' in page
+
+
+def test_partner_list_is_offered_only_when_configured_and_sealed(  # type: ignore[no-untyped-def]
+    client: Client, intake_team, settings
+) -> None:
+    assert 'name="partner"' not in client.get("/ask/").content.decode()
+    settings.INTAKE_PARTNERS = ["Rainbow Alliance", "Safe Haven Network"]
+    page = client.get("/ask/").content.decode()
+    assert '<option value="Safe Haven Network">Safe Haven Network</option>' in page
+    refused = client.post("/ask/", {**_form(client), "partner": "Police Unit 7"})
+    assert refused.status_code == 400 and 'value="Lagos"' in refused.content.decode()
+    assert (
+        client.post("/ask/", {**_form(client), "partner": "Safe Haven Network"}).status_code == 200
+    )
+    request = HelpRequest.objects.get()
+    member = intake_team.memberships.get().user
+    key = vault.open_keyring(request.keyring, vault.unlock_with_password(member, PASSWORD))
+    assert decrypt_value(key, request, "partner") == "Safe Haven Network"

@@ -53,6 +53,7 @@ def _mac(key: bytes, message: str) -> str:
 
 def test_cyrillic_and_latin_spellings_meet(keyring: Keyring) -> None:
     index_keyring(keyring, names=["Алексей Смирнов"])
+    # "smirnov" matches as a word; the full names differ ("aleksei" is not "alexey").
     assert find_matches(names=["Alexey Smirnov"]) == {keyring.id: {"name", "name_sound"}}
     # "aleksei" and "aleksey" are different words with one sound.
     assert find_matches(names=["Aleksei"]) == {keyring.id: {"name_sound"}}
@@ -116,7 +117,16 @@ def test_name_is_split_into_latin_words(raw: str, words: set[str]) -> None:
 
 def test_each_distinct_word_gives_a_name_and_a_sound_token() -> None:
     kinds = sorted(kind for kind, _ in tokens_for(names=["Anna Maria", "anna"]))
-    assert kinds == ["name", "name", "name_sound", "name_sound"]
+    assert kinds == ["full_name", "name", "name", "name_sound", "name_sound"]
+
+
+def test_full_name_token_ignores_word_order_and_needs_two_words() -> None:
+    def full(name: str) -> set[str]:
+        return {token for kind, token in tokens_for(names=[name]) if kind == "full_name"}
+
+    assert full("Okafor Anna") == full("anna OKAFOR") != set()
+    assert full("Anna") == set()
+    assert full("Anna Okafor") != full("Anna Mensah")
 
 
 @pytest.mark.parametrize(
@@ -216,7 +226,7 @@ def test_matches_name_every_matching_kind(keyring: Keyring, other_keyring: Keyri
     index_keyring(other_keyring, names=["Ana Okafor"])
     matches = find_matches(phones=["08031234567"], names=["Anna Okafor"], region="NG")
     assert matches == {
-        keyring.id: {"phone", "name", "name_sound"},
+        keyring.id: {"phone", "name", "name_sound", "full_name"},
         other_keyring.id: {"name", "name_sound"},
     }
 
@@ -297,7 +307,7 @@ def test_rotation_over_several_keys_matches_fresh_indexing(
     index_keyring(other_keyring, names=["Anna Okafor"])
     settings.BLIND_INDEX_KEYS = [NEWEST_KEY, NEW_KEY, OLD_KEY]
 
-    assert rotate_tokens() == 8
+    assert rotate_tokens() == 10  # two keyrings: 2 words, 2 sounds, 1 full name
     rotated = set(keyring.blind_tokens.values_list("kind", "token", "key_version"))
     fresh = set(other_keyring.blind_tokens.values_list("kind", "token", "key_version"))
     assert rotated == fresh
