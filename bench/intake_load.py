@@ -1,10 +1,10 @@
 """Public intake under load: concurrent people asking for help through /ask/, served by
-gunicorn (2 sync workers) on SQLite WAL with production-like settings, against a bare
-Django form view served the same way; then a crash run that kills gunicorn (master and
-workers, SIGKILL) mid-burst, restarts it, and checks that every acknowledged follow-up code
-still opens its request. Prints figures; asserts nothing about time.
+gunicorn (2 sync workers unless --workers) on SQLite WAL with production-like settings,
+against a bare Django form view served the same way; then a crash run that kills gunicorn
+(master and workers, SIGKILL) mid-burst, restarts it, and checks that every acknowledged
+follow-up code still opens its request. Prints figures; asserts nothing about time.
 
-    python bench/intake_load.py [--requests 2000] [--seconds 60] [--concurrency 16]
+    python bench/intake_load.py [--requests 2000] [--seconds 60] [--concurrency 16] [--workers 2]
                                 [--crash | --no-crash] [--kills 2] [--verify-all]
                                 [--proof-bits 8] [--prefill 0]
 
@@ -53,7 +53,6 @@ READY_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 TARGET_RATE = 200.0
 TARGET_P99_MS = 250.0
-WORKERS = os.environ.get("BENCH_WORKERS", "2")
 VERIFY_SAMPLE = 300
 USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -361,8 +360,11 @@ def group_alive(pgid: int) -> bool:
 
 
 class Server:
-    """gunicorn with 2 sync workers on 127.0.0.1, in its own session (process group), so a
-    crash can take the master and the workers down at once."""
+    """gunicorn with sync workers (2 unless --workers says otherwise) on 127.0.0.1, in its
+    own session (process group), so a crash can take the master and the workers down at
+    once."""
+
+    workers = 2
 
     def __init__(self, name: str, app: str, cwd: Path, env: dict[str, str], log: Path) -> None:
         self.name, self.app, self.cwd, self.env, self.log = name, app, cwd, env, log
@@ -382,7 +384,7 @@ class Server:
                     "--bind",
                     f"{HOST}:{self.port}",
                     "--workers",
-                    WORKERS,
+                    str(self.workers),
                     "--worker-class",
                     "sync",
                     "--no-control-socket",
@@ -477,6 +479,8 @@ class Tally:
     codes: list[str] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
     in_doubt: int = 0
+    # POSTs a crash cut, as the person's browser holds them: (origin, cookies, fields).
+    cut: list[tuple[str, dict[str, str], list[tuple[str, str]]]] = field(default_factory=list)
     elapsed: float = 0.0
     client_cpu: float = 0.0
     server_cpu: float = 0.0
@@ -538,6 +542,7 @@ class Load:
             with self.lock:
                 self.tally.errors[f"POST {type(error).__name__} (outcome unknown)"] += 1
                 self.tally.in_doubt += 1
+                self.tally.cut.append((origin, page.cookies, fields))
             return
         took = (time.perf_counter() - began) * 1000
         code = CODE.search(answer.body) if answer.status == 200 else None
@@ -844,8 +849,8 @@ def normal_run(
             server.stop()
 
     print(
-        f"intake load: {args.concurrency} clients, gunicorn 2 sync workers, SQLite WAL,"
-        f" CONN_MAX_AGE=600, {os.cpu_count()} cores; budget {args.requests} submissions"
+        f"intake load: {args.concurrency} clients, gunicorn {args.workers} sync workers,"
+        f" SQLite WAL, CONN_MAX_AGE=600, {os.cpu_count()} cores; budget {args.requests} submissions"
         f" or {args.seconds:.0f} s (waystation ready {boot:.1f} s after start)"
     )
     print_tally("waystation", tally, args.concurrency)
@@ -907,8 +912,18 @@ def crash_run(args: argparse.Namespace, ways: Target, env: dict[str, str], scrat
         thread.join(timeout=READY_TIMEOUT + STOP_TIMEOUT)
         if server.process is None or server.process.poll() is not None:
             server.start()
-        rows_after, found = waystation_stored(tally.codes)
-        sample = tally.codes
+        # Each person whose answer a crash cut reloads the page, sending the same form again.
+        resent: Counter[str] = Counter()
+        resent_codes: list[str] = []
+        for origin, cookies, fields in tally.cut:
+            answer = post_form(server.port, ways.path, origin, cookies, fields)
+            code = CODE.search(answer.body) if answer.status == 200 else None
+            resent["code" if code else f"status {answer.status}"] += 1
+            if code:
+                resent_codes.append(code.group(1))
+        all_codes = tally.codes + resent_codes
+        rows_after, found = waystation_stored(all_codes)
+        sample = all_codes
         if not args.verify_all and len(sample) > VERIFY_SAMPLE:
             sample = random.Random(5).sample(sample, VERIFY_SAMPLE)
         verify_started = time.perf_counter()
@@ -918,18 +933,28 @@ def crash_run(args: argparse.Namespace, ways: Target, env: dict[str, str], scrat
     finally:
         server.stop()
 
-    acknowledged = len(tally.codes)
+    acknowledged = len(all_codes)
     print(
         f"crash run: {args.kills} x SIGKILL of gunicorn master and workers mid-burst"
         f" (after {', '.join(map(str, kills_at)) or '-'} acknowledged), restart each time"
         f" ({', '.join(f'{d:.1f}' for d in downtimes) or '-'} s down)"
     )
     print_tally("waystation", tally, args.concurrency)
-    print(f"  {'':<11} POSTs cut by a crash (outcome unknown to the person): {tally.in_doubt}")
     print(
-        f"  {'':<11} DB: {rows_after - rows_before} new HelpRequest rows for {acknowledged}"
-        f" acknowledged ({'≥' if rows_after - rows_before >= acknowledged else '<'});"
-        f" acknowledged codes found by their lookup hash: {found}"
+        f"  {'':<11} POSTs cut by a crash (outcome unknown to the person): {tally.in_doubt};"
+        f" sent again after the restart, as a reload does: {describe_errors(resent)}"
+    )
+    stored = rows_after - rows_before
+    verdict = (
+        "each stored request acknowledged once"
+        if stored == acknowledged
+        else "more rows than codes: stored, never acknowledged"
+        if stored > acknowledged
+        else "fewer rows than codes"
+    )
+    print(
+        f"  {'':<11} DB: {stored} new HelpRequest rows for {acknowledged} acknowledged"
+        f" codes ({verdict}); acknowledged codes found by their lookup hash: {found}"
     )
     lost = len(sample) - verified["opened"]
     which = "every one of" if len(sample) == acknowledged else "a sample of"
@@ -957,6 +982,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="submissions per run")
     parser.add_argument("--seconds", type=float, default=60.0, help="time limit per run")
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn sync workers, for both servers"
+    )
     crash = parser.add_mutually_exclusive_group()
     crash.add_argument("--crash", action="store_true", help="only the crash run")
     crash.add_argument("--no-crash", action="store_true", help="skip the crash run")
@@ -971,6 +999,7 @@ def main() -> None:
     )
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args()
+    Server.workers = args.workers
     args.requests = max(1, min(args.requests, 100_000))
     args.crash_requests = max(args.kills + 1, min(args.crash_requests, 100_000))
     args.seconds = max(1.0, min(args.seconds, 600.0))
