@@ -150,6 +150,7 @@ INSTALLED_APPS = [
     "waystation.accounts",
     "waystation.vault",
     "waystation.intake",
+    "waystation.cases",
 ]
 
 MIDDLEWARE = [

@@ -22,7 +22,7 @@ from waystation.vault import services as vault
 from waystation.vault.fields import decrypt_value
 from waystation.vault.models import EncryptedFile
 
-from . import codes, derivatives
+from . import codes, derivatives, signals
 from .models import Channel, Evidence, HelpRequest, Message, SubmissionToken
 
 # Magic numbers of the evidence types accepted.
@@ -186,6 +186,7 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
             vault.save_prepared_keyring(prepared)
             request.save(force_insert=True)
             blind.store_tokens(prepared.keyring, tokens)
+            signals.request_stored.send(sender=HelpRequest, request=request)
             log_action(
                 None,
                 "intake.request.received",

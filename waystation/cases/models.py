@@ -1,0 +1,172 @@
+"""A case: the work on one request for help, from triage to closing.
+
+Operational fields (state, risk, country, region, language, dates, assignment) are
+plaintext so queues can sort and count them (DESIGN §4); what the person wrote stays sealed
+on the request, under the same keyring.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class State(models.TextChoices):
+    NEW = "new", _("New")
+    TRIAGED = "triaged", _("Triaged")
+    IN_VERIFICATION = "in_verification", _("In verification")
+    VERIFIED = "verified", _("Verified")
+    PLANNING = "planning", _("Planning")
+    AWAITING_FUNDING = "awaiting_funding", _("Awaiting funding")
+    FUNDED = "funded", _("Funded")
+    TRAVELLING = "travelling", _("Travelling")
+    ARRIVED = "arrived", _("Arrived")
+    IN_SUPPORT = "in_support", _("In support")
+    CLOSED = "closed", _("Closed")
+    ON_HOLD = "on_hold", _("On hold")
+    DECLINED = "declined", _("Declined")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    DUPLICATE = "duplicate", _("Duplicate")
+    REFERRED = "referred", _("Referred elsewhere")
+    QUARANTINED = "quarantined", _("Quarantined")
+
+
+class Reason(models.TextChoices):
+    """Why a case left the main path, or came back to it: codes, never free text (a note
+    with details is sealed)."""
+
+    OUTSIDE_MANDATE = "outside_mandate", _("Outside our mandate")
+    NOT_REACHABLE = "not_reachable", _("Person not reachable")
+    NOT_VERIFIABLE = "not_verifiable", _("Could not be verified")
+    NO_FUNDS = "no_funds", _("No funds for this case")
+    PERSON_SAFE = "person_safe", _("Person is safe now")
+    PERSON_WITHDREW = "person_withdrew", _("Person withdrew")
+    OTHER_ORGANIZATION = "other_organization", _("Better helped by another organization")
+    SUSPECTED_FRAUD = "suspected_fraud", _("Suspected fraud")
+    SUSPECTED_ENTRAPMENT = "suspected_entrapment", _("Suspected entrapment")
+    NEW_INFORMATION = "new_information", _("New information")
+    MISTAKE = "mistake", _("Decided by mistake")
+    SUPPORT_ENDED = "support_ended", _("Support ended")
+    OTHER = "other", _("Other")
+
+
+# Immediate risk first: the triage queue sorts on this rank, then on the deadline.
+RISK_RANK = {"now": 1, "weeks": 2, "ongoing": 3}
+
+
+class Case(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    # The request's random reference: staff can say it aloud; it reveals no volumes.
+    reference = models.CharField(max_length=12, unique=True)
+    request = models.OneToOneField(
+        "intake.HelpRequest", on_delete=models.PROTECT, related_name="case"
+    )
+    keyring = models.ForeignKey("vault.Keyring", on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NEW)
+    state_changed_at = models.DateTimeField(default=timezone.now)
+    # Where an on-hold or quarantined case returns to.
+    resume_state = models.CharField(max_length=20, choices=State.choices, blank=True)
+    reason = models.CharField(max_length=24, choices=Reason.choices, blank=True)
+    duplicate_of = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates"
+    )
+    risk_rank = models.PositiveSmallIntegerField()
+    country = models.CharField(max_length=2)
+    region = models.CharField(max_length=80, blank=True)
+    language = models.CharField(max_length=8)
+    received_at = models.DateTimeField()
+    answer_due_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    # The team working the case after triage (a caseworker team); its members see it.
+    team = models.ForeignKey(
+        "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_cases",
+    )
+    # Optimistic versioning: a form carries the version it was drawn from; a change made
+    # meanwhile by someone else makes it stale.
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [
+            models.Index(
+                fields=["state", "risk_rank", "answer_due_at", "id"], name="case_triage_order"
+            ),
+            models.Index(fields=["country", "state"], name="case_country_state"),
+            models.Index(fields=["assigned_to", "state"], name="case_assignee_state"),
+            models.Index(
+                fields=["team", "state", "risk_rank", "answer_due_at", "id"],
+                name="case_team_order",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+    def is_overdue(self, now: object = None) -> bool:
+        moment = now or timezone.now()
+        return self.answered_at is None and self.answer_due_at < moment  # type: ignore[operator]
+
+
+class CaseEvent(models.Model):
+    """The case's timeline: what happened and when, never content."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", _("State changed")
+
+    id = models.BigAutoField(primary_key=True)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    from_state = models.CharField(max_length=20, choices=State.choices, blank=True)
+    to_state = models.CharField(max_length=20, choices=State.choices, blank=True)
+    reason = models.CharField(max_length=24, choices=Reason.choices, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "at"], name="case_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id} {self.kind} {self.at:%Y-%m-%d}"
+
+
+class BreakGlass(models.Model):
+    """A staff member reading a case outside their own queue: allowed with a stated
+    reason, for a few hours, logged, alerted to coordinators and reviewed weekly."""
+
+    class Reason(models.TextChoices):
+        URGENT_DANGER = "urgent_danger", _("The person is in urgent danger")
+        COVERING = "covering", _("Covering for an absent colleague")
+        DUPLICATE_CHECK = "duplicate_check", _("Checking a possible duplicate")
+        FRAUD_CHECK = "fraud_check", _("Checking a fraud or entrapment signal")
+
+    id = models.BigAutoField(primary_key=True)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="break_glasses")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="break_glasses"
+    )
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    opened_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "case", "expires_at"], name="break_glass_active"),
+            models.Index(fields=["opened_at"], name="break_glass_review"),
+        ]
+
+    def __str__(self) -> str:
+        return f"break-glass {self.case_id} by {self.user_id}"
