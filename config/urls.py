@@ -5,6 +5,7 @@ urlpatterns = [
     path("i18n/language/", set_language, name="set_language"),
     path("staff/", include("waystation.accounts.urls")),
     path("staff/audit/", include("waystation.audit.urls")),
+    path("staff/cases/", include("waystation.cases.urls")),
     path("staff/", include("waystation.vault.urls")),
     path("", include("waystation.pages.urls")),
     path("", include("waystation.intake.urls")),

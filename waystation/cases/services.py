@@ -10,15 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from waystation.accounts.models import Role, User
 from waystation.audit.services import log_action
 from waystation.intake.models import HelpRequest
 
 from . import workflow
-from .models import RISK_RANK, Case, CaseEvent, State
+from .models import RISK_RANK, BreakGlass, Case, CaseEvent, State
 from .workflow import TransitionRefusedError
 
 
@@ -123,3 +125,57 @@ def reopen(case: Case, *, by: Any, reason: str, expected_version: int | None = N
         workflow.check_reopen(current, reason)
         target = current.resume_state if current.state == State.QUARANTINED else State.TRIAGED
         return _move(current, target or State.TRIAGED, by=by, reason=reason, resume_state="")
+
+
+BREAK_GLASS_HOURS = 8
+
+
+def break_glass(case: Case, *, by: Any, reason: str) -> BreakGlass:
+    """Open a case outside the user's queue for BREAK_GLASS_HOURS: logged, and coordinators
+    are told (without any detail of the case) after commit."""
+    if reason not in BreakGlass.Reason.values:
+        raise ValueError(f"not a break-glass reason: {reason!r}")
+    now = timezone.now()
+    with transaction.atomic():
+        opened = BreakGlass.objects.create(
+            case=case,
+            user=by,
+            reason=reason,
+            opened_at=now,
+            expires_at=now + timedelta(hours=BREAK_GLASS_HOURS),
+        )
+        log_action(by, "cases.case.glass_broken", case, details={"reason": reason})
+        transaction.on_commit(_alert_coordinators_of_break_glass)
+    return opened
+
+
+def review_break_glass(entry: BreakGlass, *, by: Any) -> None:
+    """A coordinator marks a break-glass as reviewed."""
+    with transaction.atomic():
+        updated = BreakGlass.objects.filter(pk=entry.pk, reviewed_at__isnull=True).update(
+            reviewed_at=timezone.now(), reviewed_by=by
+        )
+        if updated:
+            log_action(by, "cases.break_glass.reviewed", entry.case)
+
+
+def _alert_coordinators_of_break_glass() -> None:
+    recipients = list(
+        User.objects.filter(is_active=True, memberships__team__role=Role.COORDINATOR)
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if not recipients:
+        return
+    with translation.override(settings.LANGUAGE_CODE):
+        send_mail(
+            subject=_("%(site)s: a case was opened outside its queue")
+            % {"site": settings.SITE_TITLE},
+            message=_(
+                "A staff member opened a case outside their queue and gave a reason. "
+                "Sign in and look at the weekly break-glass review."
+            ),
+            from_email=None,
+            recipient_list=recipients,
+            fail_silently=True,
+        )

@@ -13,7 +13,11 @@ def site(request: HttpRequest) -> dict[str, Any]:
     def is_coordinator() -> bool:
         return isinstance(user, User) and user.has_role(Role.COORDINATOR)
 
+    def works_a_queue() -> bool:
+        return isinstance(user, User) and user.has_role(Role.INTAKE_VOLUNTEER, Role.CASEWORKER)
+
     return {
+        "works_a_queue": works_a_queue,
         "site_title": settings.SITE_TITLE,
         "quick_exit_url": settings.QUICK_EXIT_URL,
         "favicon": settings.FAVICON,

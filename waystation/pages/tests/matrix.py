@@ -13,6 +13,9 @@ class Row:
     method: str
     name: str
     expected: dict[str, str]
+    # For URLs about a case: "own" (assigned to the user), "foreign" (someone else's, not
+    # in the user's queue) or "missing" (no such case).
+    variant: str = ""
 
 
 def parse_matrix() -> list[Row]:
@@ -24,7 +27,15 @@ def parse_matrix() -> list[Row]:
     rows = []
     for line in lines[2:]:
         cells = [cell.strip() for cell in line.strip("|").split("|")]
-        rows.append(Row(cells[0], cells[1].strip("`"), dict(zip(roles, cells[2:], strict=True))))
+        name, _, variant = cells[1].partition(" ")
+        rows.append(
+            Row(
+                cells[0],
+                name.strip("`"),
+                dict(zip(roles, cells[2:], strict=True)),
+                variant.strip("()"),
+            )
+        )
     return rows
 
 
@@ -44,9 +55,11 @@ def url_names() -> set[str]:
     return names
 
 
-def url_for(name: str, objects: dict[str, object]) -> str:
+def url_for(name: str, objects: dict[str, object], variant: str = "") -> str:
     """Reverse `name`, filling a `pk` argument with the object the URL is about."""
     kind = "agreement" if "agreement_" in name else "person"
+    if name.startswith("cases:"):
+        kind = f"case_{variant}"
     try:
         return reverse(name)
     except NoReverseMatch:

@@ -5,10 +5,11 @@ from django.test import Client
 
 from conftest import make_user, sign_in
 from waystation.accounts.models import Agreement, Role
+from waystation.cases.tests.factories import make_case
 
 from .matrix import parse_matrix, url_for
 
-GET_URLS = [row.name for row in parse_matrix() if row.method == "GET"]
+GET_ROWS = [row for row in parse_matrix() if row.method == "GET"]
 
 
 def _assert_headers(response) -> None:  # type: ignore[no-untyped-def]
@@ -27,13 +28,19 @@ def _assert_headers(response) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("signed_in", [False, True])
-@pytest.mark.parametrize("name", GET_URLS)
-def test_headers_on_every_url(client: Client, name: str, signed_in: bool) -> None:
+@pytest.mark.parametrize(
+    "row", GET_ROWS, ids=[f"{r.name}{f' {r.variant}' if r.variant else ''}" for r in GET_ROWS]
+)
+def test_headers_on_every_url(client: Client, row, signed_in: bool) -> None:  # type: ignore[no-untyped-def]
     coordinator = make_user(Role.COORDINATOR)
     if signed_in:
         sign_in(client, coordinator)
-    url = url_for(name, {"person": coordinator, "agreement": Agreement.objects.first()})
-    _assert_headers(client.get(url))
+    objects = {
+        "person": coordinator,
+        "agreement": Agreement.objects.first(),
+        **{f"case_{variant}": make_case() for variant in ("own", "foreign", "missing")},
+    }
+    _assert_headers(client.get(url_for(row.name, objects, row.variant)))
 
 
 @pytest.mark.django_db

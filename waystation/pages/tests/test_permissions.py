@@ -1,10 +1,14 @@
 """The permission matrix: every URL for every role, as written in docs/permissions.md."""
 
+import uuid
+
 import pytest
 from django.test import Client
 
 from conftest import make_user, sign_in
 from waystation.accounts.models import Agreement
+from waystation.cases.models import Case
+from waystation.cases.tests.factories import make_case
 
 from .matrix import parse_matrix, url_for, url_names
 
@@ -25,15 +29,22 @@ def _outcome(response) -> str:  # type: ignore[no-untyped-def]
     return str(response.status_code)
 
 
-@pytest.mark.parametrize("row", ROWS, ids=[f"{r.method} {r.name}" for r in ROWS])
+@pytest.mark.parametrize(
+    "row", ROWS, ids=[f"{r.method} {r.name}{f' {r.variant}' if r.variant else ''}" for r in ROWS]
+)
 @pytest.mark.parametrize("role", list(ROWS[0].expected))
 def test_matrix(db: None, client: Client, role: str, row) -> None:  # type: ignore[no-untyped-def]
+    user = None if role == "anonymous" else make_user(None if role == "outsider" else role)
+    someone_else = make_user(None, email="target@example.org")
     objects = {
-        "person": make_user(None, email="target@example.org"),
+        "person": someone_else,
         "agreement": Agreement.objects.first(),
+        "case_own": make_case(state="triaged", assigned_to=user),
+        "case_foreign": make_case(state="triaged", assigned_to=someone_else),
+        "case_missing": Case(pk=uuid.uuid4()),
     }
-    if role != "anonymous":
-        sign_in(client, make_user(None if role == "outsider" else role))
-    url = url_for(row.name, objects)
+    if user is not None:
+        sign_in(client, user)
+    url = url_for(row.name, objects, row.variant)
     response = client.get(url) if row.method == "GET" else client.post(url, {})
     assert _outcome(response) == row.expected[role], f"{row.method} {url} as {role}"

@@ -1,0 +1,185 @@
+"""The case pages: the queue in order of danger, a case read and moved, breaking the glass."""
+
+from datetime import timedelta
+
+import pytest
+from django.core import mail
+from django.test import Client
+from django.utils import timezone
+
+from conftest import PASSWORD, make_user, sign_in
+from waystation.accounts.models import Membership, Role, Team
+from waystation.audit.models import AuditEntry
+from waystation.cases.models import BreakGlass, Case
+from waystation.vault import services as vault
+
+from .conftest import ask
+from .factories import make_case
+
+pytestmark = pytest.mark.django_db
+
+
+def _references(response) -> list[str]:  # type: ignore[no-untyped-def]
+    return [case.reference for case in response.context["page"].cases]
+
+
+def test_queue_lists_new_cases_most_urgent_first_then_by_due_date(client: Client) -> None:
+    now = timezone.now()
+    later = make_case(risk="now", answer_due_at=now + timedelta(days=9))
+    sooner = make_case(risk="now", answer_due_at=now + timedelta(days=2))
+    weeks = make_case(risk="weeks", answer_due_at=now - timedelta(days=1))
+    make_case(state="closed")
+    sign_in(client, make_user(Role.INTAKE_VOLUNTEER))
+    response = client.get("/staff/cases/")
+    assert _references(response) == [sooner.reference, later.reference, weeks.reference]
+    content = response.content.decode()
+    assert "overdue" in content and "due soon" in content
+    assert response.context["by_risk"] == {"1": 2, "2": 1}
+
+
+def test_filters_and_pages_follow_the_cursor(client: Client) -> None:
+    for _ in range(3):
+        make_case(country="KE")
+    make_case(country="UG")
+    sign_in(client, make_user(Role.INTAKE_VOLUNTEER))
+    response = client.get("/staff/cases/", {"state": "new", "country": "ke"})
+    assert len(_references(response)) == 3
+    assert dict(response.context["by_country"]) == {"KE": 3, "UG": 1}
+    first = client.get("/staff/cases/", {"state": "new"})
+    assert len(first.context["page"].cases) == 4 and not first.context["next_query"]
+
+
+def test_bad_filters_and_cursors_give_the_queue_not_an_error(client: Client) -> None:
+    make_case()
+    sign_in(client, make_user(Role.INTAKE_VOLUNTEER))
+    for query in ({"state": "nowhere"}, {"after": "garbage"}, {"after": "1~x~y", "risk": "soon"}):
+        response = client.get("/staff/cases/", query)
+        assert response.status_code == 200
+
+
+def test_keyset_pages_cover_every_case_once(client: Client, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("waystation.cases.queue.PAGE_SIZE", 2)
+    made = {make_case(risk=risk).reference for risk in ["now", "weeks", "now", "ongoing", "now"]}
+    sign_in(client, make_user(Role.INTAKE_VOLUNTEER))
+    seen: list[str] = []
+    query = "state=new"
+    while True:
+        response = client.get(f"/staff/cases/?{query}")
+        seen += _references(response)
+        query = response.context["next_query"]
+        if not query:
+            break
+    assert sorted(seen) == sorted(made) and len(seen) == len(made)
+
+
+def test_caseworker_sees_only_their_teams_cases(client: Client) -> None:
+    caseworker = make_user(Role.CASEWORKER)
+    mine = Team.objects.get(memberships__user=caseworker)
+    other = Team.objects.create(name="Other caseworkers", role=Role.CASEWORKER)
+    ours = make_case(state="triaged", team=mine)
+    theirs = make_case(state="triaged", team=other)
+    make_case()  # new: the intake queue, not the caseworker's
+    sign_in(client, caseworker)
+    assert _references(client.get("/staff/cases/")) == [ours.reference]
+    assert client.get(f"/staff/cases/{ours.pk}/").status_code == 200
+    assert client.get(f"/staff/cases/{theirs.pk}/").status_code == 404
+
+
+def test_reading_a_case_shows_the_request_and_logs_the_look(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER, keys=True)
+    vault.ensure_team_key(Team.objects.get(memberships__user=volunteer))
+    case = ask(name="Ada Okafor").case
+    sign_in(client, volunteer)
+    locked = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "Unlock your keys" in locked and "police came" not in locked
+    client.post("/staff/unlock/", {"password": PASSWORD})
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "The police came to my house twice this month." in page and "Ada Okafor" in page
+    assert AuditEntry.objects.filter(action="cases.case.read", object_id=case.pk).count() == 1
+
+
+def test_moving_a_case_and_refusals_keep_the_page(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    case = make_case(assigned_to=volunteer)  # still theirs once triaged
+    sign_in(client, volunteer)
+    moved = client.post(f"/staff/cases/{case.pk}/move/", {"target": "triaged", "version": 1})
+    assert moved.status_code == 302
+    case.refresh_from_db()
+    assert case.state == "triaged" and case.version == 2
+    # A second volunteer's form, drawn before the first change:
+    stale = client.post(
+        f"/staff/cases/{case.pk}/move/",
+        {"target": "declined", "reason": "outside_mandate", "version": 1},
+    )
+    assert stale.status_code == 400 and "Someone else changed this case" in stale.content.decode()
+    illegal = client.post(f"/staff/cases/{case.pk}/move/", {"target": "funded", "version": 2})
+    assert illegal.status_code == 400 and "cannot become" in illegal.content.decode()
+    case.refresh_from_db()
+    assert case.state == "triaged"
+
+
+def test_break_glass_opens_a_case_logs_it_and_tells_coordinators(  # type: ignore[no-untyped-def]
+    client: Client, django_capture_on_commit_callbacks
+) -> None:
+    coordinator = make_user(Role.COORDINATOR, email="coord@example.org")
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    case = make_case(state="triaged")
+    sign_in(client, volunteer)
+    assert client.get(f"/staff/cases/{case.pk}/").status_code == 404
+    form = client.get(f"/staff/cases/{case.pk}/break-glass/")
+    assert form.status_code == 200
+    refused = client.post(f"/staff/cases/{case.pk}/break-glass/", {"reason": "x"})
+    assert refused.status_code == 400
+    with django_capture_on_commit_callbacks(execute=True):
+        opened = client.post(f"/staff/cases/{case.pk}/break-glass/", {"reason": "urgent_danger"})
+    assert opened["Location"] == f"/staff/cases/{case.pk}/"
+    assert client.get(f"/staff/cases/{case.pk}/").status_code == 200
+    assert AuditEntry.objects.filter(action="cases.case.glass_broken", object_id=case.pk).exists()
+    assert [message.to for message in mail.outbox] == [[coordinator.email]]
+    assert case.reference not in mail.outbox[0].body
+    # The glass closes again after a few hours.
+    BreakGlass.objects.update(expires_at=timezone.now() - timedelta(minutes=1))
+    assert client.get(f"/staff/cases/{case.pk}/").status_code == 404
+
+
+def test_coordinators_review_break_glass_weekly(client: Client) -> None:
+    coordinator = make_user(Role.COORDINATOR)
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    case = make_case(state="triaged")
+    from waystation.cases import services
+
+    entry = services.break_glass(case, by=volunteer, reason="covering")
+    sign_in(client, coordinator)
+    page = client.get("/staff/cases/break-glass/").content.decode()
+    assert case.reference in page and "Covering for an absent colleague" in page
+    client.post("/staff/cases/break-glass/", {"entry": entry.pk})
+    entry.refresh_from_db()
+    assert entry.reviewed_by == coordinator
+    assert client.get(f"/staff/cases/{case.pk}/").status_code == 404  # reviewing is not reading
+
+
+def test_assigned_cases_are_visible_whatever_their_state(client: Client) -> None:
+    caseworker = make_user(Role.CASEWORKER)
+    case = make_case(state="planning", assigned_to=caseworker)
+    Membership.objects.filter(user=caseworker).delete()
+    Membership.objects.create(
+        user=caseworker, team=Team.objects.create(name="Intake", role=Role.INTAKE_VOLUNTEER)
+    )
+    sign_in(client, caseworker)
+    assert client.get(f"/staff/cases/{case.pk}/").status_code == 200
+    assert Case.objects.count() == 1
+
+
+def test_queue_queries_do_not_grow_with_the_cases_shown(  # type: ignore[no-untyped-def]
+    client: Client, django_assert_max_num_queries
+) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    sign_in(client, volunteer)
+    make_case(assigned_to=volunteer)
+    client.get("/staff/cases/")  # warm the session and the sign-in checks
+    with django_assert_max_num_queries(12) as few:
+        client.get("/staff/cases/")
+    for _ in range(20):
+        make_case(assigned_to=volunteer)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get("/staff/cases/")
