@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from waystation.accounts.models import Role, Team, User
 from waystation.intake.models import Risk
 
 from .models import BreakGlass, Case, Reason, State
@@ -59,3 +60,54 @@ class BreakGlassForm(forms.Form):
         choices=BreakGlass.Reason.choices,
         widget=forms.RadioSelect,
     )
+
+
+class AssignForm(forms.Form):
+    team = forms.ModelChoiceField(
+        label=_("Caseworker team"),
+        queryset=Team.objects.filter(role=Role.CASEWORKER).order_by("name"),
+        required=False,
+    )
+    user = forms.ModelChoiceField(
+        label=_("Person"),
+        queryset=User.objects.filter(
+            is_active=True, memberships__team__role__in=[Role.CASEWORKER, Role.INTAKE_VOLUNTEER]
+        )
+        .distinct()
+        .order_by("display_name"),
+        required=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Answer to the person"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
+        help_text=_(
+            "The person reads it with their follow-up code. "
+            "Never name a partner or a place to meet."
+        ),
+    )
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"),
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+    )
+
+
+class TaskForm(forms.Form):
+    title = forms.CharField(label=_("Task"), max_length=300)
+    owner = forms.ModelChoiceField(
+        label=_("Who does it"),
+        queryset=User.objects.filter(
+            is_active=True, memberships__team__role__in=[Role.CASEWORKER, Role.INTAKE_VOLUNTEER]
+        )
+        .distinct()
+        .order_by("display_name"),
+    )
+    due_on = forms.DateField(label=_("By (YYYY-MM-DD)"))

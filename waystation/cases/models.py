@@ -12,6 +12,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from waystation.vault.fields import SealedField, SealedModel
+
 
 class State(models.TextChoices):
     NEW = "new", _("New")
@@ -120,6 +122,10 @@ class CaseEvent(models.Model):
 
     class Kind(models.TextChoices):
         STATE = "state", _("State changed")
+        ASSIGNED = "assigned", _("Assigned")
+        REPLIED = "replied", _("Answered the person")
+        NOTE = "note", _("Note written")
+        TASK = "task", _("Task added")
 
     id = models.BigAutoField(primary_key=True)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
@@ -170,3 +176,52 @@ class BreakGlass(models.Model):
 
     def __str__(self) -> str:
         return f"break-glass {self.case_id} by {self.user_id}"
+
+
+class Note(SealedModel):
+    """A staff note on a case, sealed under the case key."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    keyring = models.ForeignKey("vault.Keyring", on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    written_at = models.DateTimeField(default=timezone.now)
+    text = SealedField()
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "written_at"], name="note_case_time")]
+
+    def __str__(self) -> str:
+        return f"note on {self.case_id}"
+
+
+class Task(SealedModel):
+    """Something to do on a case, by someone, by a date. The title is sealed; owner, dates
+    and state are operational, so "my tasks" and overdue lists can sort them."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Done")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="tasks")
+    keyring = models.ForeignKey("vault.Keyring", on_delete=models.PROTECT, related_name="+")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_tasks"
+    )
+    due_on = models.DateField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    done_at = models.DateTimeField(null=True, blank=True)
+    title = SealedField()
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "status", "due_on"], name="task_owner_due")]
+
+    def __str__(self) -> str:
+        return f"task on {self.case_id}"

@@ -6,7 +6,7 @@ other), checks the workflow and the guards later apps registered, and writes the
 state, a timeline event and an audit entry in one transaction.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,12 +15,15 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from waystation.accounts.models import Role, User
+from waystation.accounts.models import Role, Team, User
 from waystation.audit.services import log_action
+from waystation.intake import services as intake
 from waystation.intake.models import HelpRequest
+from waystation.vault import services as vault
+from waystation.vault.models import UserKey
 
 from . import workflow
-from .models import RISK_RANK, BreakGlass, Case, CaseEvent, State
+from .models import RISK_RANK, BreakGlass, Case, CaseEvent, Note, State, Task
 from .workflow import TransitionRefusedError
 
 
@@ -179,3 +182,110 @@ def _alert_coordinators_of_break_glass() -> None:
             recipient_list=recipients,
             fail_silently=True,
         )
+
+
+def assign_case(
+    case: Case,
+    *,
+    team: Team | None,
+    user: User | None,
+    by: User,
+    keys: vault.UnlockedKeys,
+    expected_version: int | None = None,
+) -> Case:
+    """Give the case to a caseworker team and, or, one person. The case key is sealed to
+    them (the assigner's own keys open it), and a person it is taken from loses their copy.
+    Raises TransitionRefusedError (StaleCaseError for a stale form) and leaves nothing
+    changed; vault.KeysUnavailableError when the assigner cannot open the case."""
+    if team is not None and team.role != Role.CASEWORKER:
+        raise TransitionRefusedError(_("Cases go to caseworker teams only."))
+    if user is not None and not user.has_role(Role.CASEWORKER, Role.INTAKE_VOLUNTEER):
+        raise TransitionRefusedError(_("This person works no case queue."))
+    with transaction.atomic():
+        current = _locked(case, expected_version)
+        if current.state in workflow.ENDED:
+            raise TransitionRefusedError(_("Reopen the case before assigning it."))
+        if user is not None and not UserKey.objects.filter(user=user).exists():
+            raise TransitionRefusedError(
+                _("This person has no keys yet: they must sign in once first.")
+            )
+        if team is not None and team.pk != current.team_id:
+            vault.grant_keyring(current.keyring, keys, team=team, by=by)
+        if user is not None and user.pk != current.assigned_to_id:
+            vault.grant_keyring(current.keyring, keys, user=user, by=by)
+        previous = current.assigned_to
+        if previous is not None and previous != user:
+            vault.revoke_keyring(current.keyring, user=previous, by=by)
+        current.team = team or current.team
+        current.assigned_to = user
+        current.version += 1
+        current.save()
+        CaseEvent.objects.create(case=current, kind=CaseEvent.Kind.ASSIGNED, by=by)
+        log_action(
+            by,
+            "cases.case.assigned",
+            current,
+            details={
+                "team": str(current.team_id or ""),
+                "user": str(user.pk if user else ""),
+            },
+        )
+    return current
+
+
+def reply_to_person(case: Case, text: str, *, by: User) -> None:
+    """A message to the person through their follow-up page, sealed to their code's key and
+    to the case inbox; the first one counts as the organization's answer."""
+    with transaction.atomic():
+        current = Case.objects.select_for_update().get(pk=case.pk)
+        intake.staff_reply(current.request, text, by=by)
+        if current.answered_at is None:
+            current.answered_at = timezone.now()
+            current.save(update_fields=["answered_at"])
+        CaseEvent.objects.create(case=current, kind=CaseEvent.Kind.REPLIED, by=by)
+
+
+def thread(case: Case, keyring_key: bytes) -> list[tuple[Any, str]]:
+    """The messages both ways, decrypted for a reader who opened the case key."""
+    return intake.thread_for_staff(case.request, keyring_key)
+
+
+def add_note(case: Case, text: str, *, by: User, keyring_key: bytes) -> Note:
+    """A note sealed under the case key (the writer has opened it)."""
+    with transaction.atomic():
+        note = Note(case=case, keyring_id=case.keyring_id, by=by)
+        note.seal(keyring_key, text=text)
+        note.save(force_insert=True)
+        CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.NOTE, by=by)
+        log_action(by, "cases.note.written", note, details={"case": str(case.pk)})
+    return note
+
+
+def add_task(
+    case: Case, title: str, *, owner: User, due_on: date, by: User, keyring_key: bytes
+) -> Task:
+    """A task with a sealed title, for `owner`, who must be able to see the case."""
+    from .access import visible_cases
+
+    if not visible_cases(owner).filter(pk=case.pk).exists():
+        raise TransitionRefusedError(_("Give tasks to someone who works on this case."))
+    with transaction.atomic():
+        task = Task(
+            case=case, keyring_id=case.keyring_id, owner=owner, due_on=due_on, created_by=by
+        )
+        task.seal(keyring_key, title=title)
+        task.save(force_insert=True)
+        CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.TASK, by=by)
+        log_action(by, "cases.task.created", task, details={"case": str(case.pk)})
+    return task
+
+
+def complete_task(task: Task, *, by: User) -> bool:
+    """Mark an open task done; False when it was done already."""
+    with transaction.atomic():
+        updated = Task.objects.filter(pk=task.pk, status=Task.Status.OPEN).update(
+            status=Task.Status.DONE, done_at=timezone.now()
+        )
+        if updated:
+            log_action(by, "cases.task.done", task, details={"case": str(task.case_id)})
+    return bool(updated)

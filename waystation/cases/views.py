@@ -13,13 +13,23 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from waystation.accounts.access import coordinator_required, role_required, staff_user
 from waystation.audit.services import log_action
-from waystation.vault.access import NotUnlockedError, open_sealed_fields
+from waystation.vault.access import NotUnlockedError, keyring_key, open_sealed_fields
+from waystation.vault.fields import decrypt_value
 from waystation.vault.services import KeysUnavailableError
+from waystation.vault.session import keys_for
 
 from . import queue, services
 from .access import QUEUE_ROLES, case_behind_glass, get_case_for_user, visible_cases
-from .forms import BreakGlassForm, MoveForm, QueueFilterForm
-from .models import BreakGlass, Case, State
+from .forms import (
+    AssignForm,
+    BreakGlassForm,
+    MoveForm,
+    NoteForm,
+    QueueFilterForm,
+    ReplyForm,
+    TaskForm,
+)
+from .models import BreakGlass, Case, State, Task
 from .workflow import TransitionRefusedError
 
 REQUEST_FIELDS = [
@@ -73,26 +83,54 @@ def case_queue(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(
-    request: HttpRequest, case: Case, *, status: int = 200, form: MoveForm | None = None
+    request: HttpRequest,
+    case: Case,
+    *,
+    status: int = 200,
+    form: MoveForm | None = None,
+    assign_form: AssignForm | None = None,
+    reply_form: ReplyForm | None = None,
+    note_form: NoteForm | None = None,
+    task_form: TaskForm | None = None,
 ) -> HttpResponse:
-    content, why_not = None, ""
+    content, thread, notes, why_not = None, None, None, ""
+    tasks = list(case.tasks.select_related("owner").order_by("status", "due_on"))
     try:
         content = open_sealed_fields(request, case.request, REQUEST_FIELDS)
+        key = keyring_key(request, case.keyring)
+        thread = services.thread(case, key)
+        notes = [
+            (note, decrypt_value(key, note, "text"))
+            for note in case.notes.select_related("by").order_by("-written_at")
+        ]
+        titles = {task.pk: decrypt_value(key, task, "title") for task in tasks}
     except NotUnlockedError:
         why_not = "locked"
     except KeysUnavailableError:
         why_not = "no_keys"
     else:
         log_action(staff_user(request), "cases.case.read", case)
+    if content is None:
+        titles = {}
+    initial = {"version": case.version}
     return render(
         request,
         "cases/case_detail.html",
         {
             "case": case,
             "content": content,
+            "thread": thread,
             "why_not": why_not,
             "events": case.events.select_related("by").order_by("-at")[:50],
-            "move_form": form or MoveForm(initial={"version": case.version}),
+            "move_form": form or MoveForm(initial=initial),
+            "assign_form": assign_form
+            or AssignForm(initial={**initial, "team": case.team_id, "user": case.assigned_to_id}),
+            "reply_form": reply_form or ReplyForm(),
+            "notes": notes,
+            "tasks": [(task, titles.get(task.pk, "")) for task in tasks],
+            "note_form": note_form or NoteForm(),
+            "task_form": task_form or TaskForm(initial={"owner": staff_user(request).pk}),
+            "today": timezone.localdate(),
             "overdue": case.is_overdue(),
         },
         status=status,
@@ -169,3 +207,133 @@ def break_glass_review(request: HttpRequest) -> HttpResponse:
         .order_by("-opened_at")
     )
     return render(request, "cases/break_glass_review.html", {"entries": entries})
+
+
+@role_required(*QUEUE_ROLES)
+@require_POST
+def case_assign(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    case = get_case_for_user(user, pk)
+    form = AssignForm(request.POST)
+    keys = keys_for(request)
+    if form.is_valid() and keys is None:
+        form.add_error(None, _("Unlock your keys first: assigning seals the case key."))
+    if not form.is_valid() or keys is None:
+        return _detail(request, case, status=400, assign_form=form)
+    try:
+        services.assign_case(
+            case,
+            team=form.cleaned_data["team"],
+            user=form.cleaned_data["user"],
+            by=user,
+            keys=keys,
+            expected_version=form.cleaned_data["version"],
+        )
+    except TransitionRefusedError as refused:
+        form.add_error(None, refused.message)
+        case.refresh_from_db()
+        return _detail(request, case, status=400, assign_form=form)
+    except KeysUnavailableError:
+        form.add_error(None, _("Your keys do not open this case."))
+        return _detail(request, case, status=400, assign_form=form)
+    messages.success(request, _("The case is assigned."))
+    if not visible_cases(user).filter(pk=case.pk).exists():
+        return redirect("cases:queue")
+    return redirect("cases:detail", pk=case.pk)
+
+
+@role_required(*QUEUE_ROLES)
+@require_POST
+def case_reply(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    case = get_case_for_user(user, pk)
+    form = ReplyForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, case, status=400, reply_form=form)
+    services.reply_to_person(case, form.cleaned_data["text"], by=user)
+    messages.success(request, _("Your answer waits for the person on their follow-up page."))
+    return redirect("cases:detail", pk=case.pk)
+
+
+def _case_key(request: HttpRequest, case: Case) -> bytes | None:
+    try:
+        return keyring_key(request, case.keyring)
+    except (NotUnlockedError, KeysUnavailableError):
+        return None
+
+
+@role_required(*QUEUE_ROLES)
+@require_POST
+def case_note(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    case = get_case_for_user(user, pk)
+    form = NoteForm(request.POST)
+    key = _case_key(request, case)
+    if form.is_valid() and key is None:
+        form.add_error(None, _("Unlock your keys first: notes are sealed with the case key."))
+    if not form.is_valid() or key is None:
+        return _detail(request, case, status=400, note_form=form)
+    services.add_note(case, form.cleaned_data["text"], by=user, keyring_key=key)
+    return redirect("cases:detail", pk=case.pk)
+
+
+@role_required(*QUEUE_ROLES)
+@require_POST
+def case_task(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    case = get_case_for_user(user, pk)
+    form = TaskForm(request.POST)
+    key = _case_key(request, case)
+    if form.is_valid() and key is None:
+        form.add_error(None, _("Unlock your keys first: tasks are sealed with the case key."))
+    if not form.is_valid() or key is None:
+        return _detail(request, case, status=400, task_form=form)
+    try:
+        services.add_task(
+            case,
+            form.cleaned_data["title"],
+            owner=form.cleaned_data["owner"],
+            due_on=form.cleaned_data["due_on"],
+            by=user,
+            keyring_key=key,
+        )
+    except TransitionRefusedError as refused:
+        form.add_error("owner", refused.message)
+        return _detail(request, case, status=400, task_form=form)
+    return redirect("cases:detail", pk=case.pk)
+
+
+@role_required(*QUEUE_ROLES)
+@require_POST
+def task_done(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    user = staff_user(request)
+    task = get_object_or_404(Task.objects.select_related("case"), pk=pk)
+    if task.owner_id != user.pk:
+        get_case_for_user(user, task.case_id)  # 404 unless the case is theirs to see
+    services.complete_task(task, by=user)
+    if request.POST.get("back") == "mine":
+        return redirect("cases:my_tasks")
+    return redirect("cases:detail", pk=task.case_id)
+
+
+@role_required(*QUEUE_ROLES)
+@require_http_methods(["GET"])
+def my_tasks(request: HttpRequest) -> HttpResponse:
+    user = staff_user(request)
+    tasks = list(
+        Task.objects.filter(owner=user, status=Task.Status.OPEN)
+        .select_related("case", "case__keyring")
+        .order_by("due_on", "created_at")[:200]
+    )
+    keys: dict[object, bytes | None] = {}
+    rows = []
+    for task in tasks:
+        if task.case_id not in keys:
+            keys[task.case_id] = _case_key(request, task.case)
+        key = keys[task.case_id]
+        rows.append((task, decrypt_value(key, task, "title") if key else None))
+    return render(
+        request,
+        "cases/task_list.html",
+        {"rows": rows, "today": timezone.localdate()},
+    )

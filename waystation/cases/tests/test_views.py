@@ -183,3 +183,118 @@ def test_queue_queries_do_not_grow_with_the_cases_shown(  # type: ignore[no-unty
         make_case(assigned_to=volunteer)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/staff/cases/")
+
+
+def _unlocked_volunteer_and_case(client: Client):  # type: ignore[no-untyped-def]
+    volunteer = make_user(Role.INTAKE_VOLUNTEER, keys=True)
+    vault.ensure_team_key(Team.objects.get(memberships__user=volunteer))
+    case = ask(name="Ada Okafor").case
+    sign_in(client, volunteer)
+    client.post("/staff/unlock/", {"password": PASSWORD})
+    return volunteer, case
+
+
+def test_assigning_seals_the_case_key_to_the_caseworker_and_moves_it_out_of_view(
+    client: Client,
+) -> None:
+    volunteer, case = _unlocked_volunteer_and_case(client)
+    caseworker = make_user(Role.CASEWORKER, keys=True)
+    team = Team.objects.get(memberships__user=caseworker)
+    client.post(f"/staff/cases/{case.pk}/move/", {"target": "triaged", "version": 1})
+    # Triaged and unassigned: out of the intake queue, so reassigning is the caseworkers'.
+    assert client.get(f"/staff/cases/{case.pk}/").status_code == 404
+    Case.objects.filter(pk=case.pk).update(assigned_to=volunteer)
+    response = client.post(
+        f"/staff/cases/{case.pk}/assign/", {"team": team.pk, "user": caseworker.pk, "version": 2}
+    )
+    assert response["Location"] == "/staff/cases/"
+    case.refresh_from_db()
+    assert (case.team, case.assigned_to, case.version) == (team, caseworker, 3)
+    keys = vault.unlock_with_password(caseworker, PASSWORD)
+    assert vault.open_keyring(case.keyring, keys)  # the caseworker can read it now
+    assert AuditEntry.objects.filter(action="cases.case.assigned", object_id=case.pk).exists()
+    other = Client()
+    sign_in(other, caseworker)
+    assert other.get(f"/staff/cases/{case.pk}/").status_code == 200
+
+
+def test_assigning_needs_unlocked_keys_and_a_person_with_keys(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER, keys=True)
+    case = make_case(assigned_to=volunteer)
+    keyless = make_user(Role.CASEWORKER)
+    sign_in(client, volunteer)
+    locked = client.post(f"/staff/cases/{case.pk}/assign/", {"user": keyless.pk, "version": 1})
+    assert locked.status_code == 400 and "Unlock your keys first" in locked.content.decode()
+    client.post("/staff/unlock/", {"password": PASSWORD})
+    refused = client.post(f"/staff/cases/{case.pk}/assign/", {"user": keyless.pk, "version": 1})
+    assert refused.status_code == 400 and "no keys yet" in refused.content.decode()
+    case.refresh_from_db()
+    assert case.assigned_to == volunteer and case.version == 1
+
+
+def test_answering_the_person_is_sealed_and_counts_as_the_first_answer(client: Client) -> None:
+    _volunteer, case = _unlocked_volunteer_and_case(client)
+    response = client.post(f"/staff/cases/{case.pk}/reply/", {"text": "We read your request."})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.answered_at is not None
+    message = case.request.messages.get()
+    assert b"We read your request." not in bytes(message.for_person or b"")
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "We read your request." in page
+    assert client.post(f"/staff/cases/{case.pk}/reply/", {"text": ""}).status_code == 400
+
+
+def test_notes_and_tasks_are_sealed_and_tasks_show_in_my_tasks(client: Client) -> None:
+    volunteer, case = _unlocked_volunteer_and_case(client)
+    client.post(f"/staff/cases/{case.pk}/notes/", {"text": "Called a partner in Lagos."})
+    yesterday = (timezone.localdate() - timedelta(days=1)).isoformat()
+    client.post(
+        f"/staff/cases/{case.pk}/tasks/",
+        {"title": "Ask for the police letter", "owner": volunteer.pk, "due_on": yesterday},
+    )
+    note, task = case.notes.get(), case.tasks.get()
+    assert b"Lagos" not in bytes(note.text) and b"police letter" not in bytes(task.title)
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "Called a partner in Lagos." in page and "Ask for the police letter" in page
+    mine = client.get("/staff/cases/tasks/").content.decode()
+    assert "Ask for the police letter" in mine and "overdue" in mine
+    client.post(f"/staff/cases/tasks/{task.pk}/done/", {"back": "mine"})
+    task.refresh_from_db()
+    assert task.status == "done"
+    assert "Ask for the police letter" not in client.get("/staff/cases/tasks/").content.decode()
+    actions = set(AuditEntry.objects.values_list("action", flat=True))
+    assert {"cases.note.written", "cases.task.created", "cases.task.done"} <= actions
+
+
+def test_tasks_go_only_to_people_who_see_the_case(client: Client) -> None:
+    _volunteer, case = _unlocked_volunteer_and_case(client)
+    stranger = make_user(Role.CASEWORKER)
+    response = client.post(
+        f"/staff/cases/{case.pk}/tasks/",
+        {"title": "Anything", "owner": stranger.pk, "due_on": "2030-01-01"},
+    )
+    assert response.status_code == 400 and "works on this case" in response.content.decode()
+    assert not case.tasks.exists()
+
+
+def test_notes_need_unlocked_keys(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER, keys=True)
+    case = make_case(assigned_to=volunteer)
+    sign_in(client, volunteer)
+    response = client.post(f"/staff/cases/{case.pk}/notes/", {"text": "x"})
+    assert response.status_code == 400 and "Unlock your keys first" in response.content.decode()
+
+
+def test_someone_elses_task_cannot_be_closed(client: Client) -> None:
+    _volunteer, case = _unlocked_volunteer_and_case(client)
+    client.post(
+        f"/staff/cases/{case.pk}/tasks/",
+        {"title": "Mine", "owner": _volunteer.pk, "due_on": "2030-01-01"},
+    )
+    task = case.tasks.get()
+    outsider = Client()
+    sign_in(outsider, make_user(Role.CASEWORKER))
+    assert outsider.post(f"/staff/cases/tasks/{task.pk}/done/").status_code == 404
+    task.refresh_from_db()
+    assert task.status == "open"
