@@ -111,6 +111,8 @@ CSRF_TRUSTED_ORIGINS = env_list("WAYSTATION_CSRF_TRUSTED_ORIGINS")
 AUDIT_KEY = env_secret("WAYSTATION_AUDIT_KEY")
 
 SITE_TITLE = env_str("WAYSTATION_SITE_TITLE", "Waystation")
+# The staff site's address, for links in e-mails to staff (the daily digest).
+STAFF_URL = env_str("WAYSTATION_STAFF_URL", "")
 # A static file path for the browser tab icon; keep it as neutral as the title.
 FAVICON = env_str("WAYSTATION_FAVICON", "waystation/favicon.svg")
 

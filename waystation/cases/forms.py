@@ -1,4 +1,8 @@
+import uuid
+from typing import Any
+
 from django import forms
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from waystation.accounts.models import Role, Team, User
@@ -111,3 +115,59 @@ class TaskForm(forms.Form):
         .order_by("display_name"),
     )
     due_on = forms.DateField(label=_("By (YYYY-MM-DD)"))
+
+
+class BulkForm(forms.Form):
+    """An action on the cases ticked in the queue; each tick carries the case's version
+    ("id:version") so a case changed meanwhile stops the whole action."""
+
+    class Action(models.TextChoices):
+        TRIAGE = "triage", _("Mark as triaged")
+        ASSIGN = "assign", _("Give to a caseworker team")
+        RISK = "risk", _("Set the risk")
+        DUPLICATE = "duplicate", _("Mark as duplicates of one case")
+
+    chosen = forms.MultipleChoiceField(choices=(), widget=forms.MultipleHiddenInput)
+    action = forms.ChoiceField(label=_("With the cases ticked"), choices=Action.choices)
+    team = forms.ModelChoiceField(
+        label=_("Caseworker team"),
+        queryset=Team.objects.filter(role=Role.CASEWORKER).order_by("name"),
+        required=False,
+    )
+    risk = forms.ChoiceField(label=_("Risk"), choices=[("", "—"), *Risk.choices], required=False)
+    duplicate_of = forms.CharField(
+        label=_("Reference of the case they duplicate"), max_length=12, required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any "id:version" is a valid choice here; the view checks access to each case.
+        chosen = self.fields["chosen"]
+        assert isinstance(chosen, forms.MultipleChoiceField)  # noqa: S101 - declared above
+        ticked: list[str] = getattr(self.data, "getlist", lambda name: [])("chosen")
+        chosen.choices = [(value, value) for value in ticked]
+
+    def clean_chosen(self) -> list[tuple[uuid.UUID, int]]:
+        parsed = []
+        for value in self.cleaned_data["chosen"]:
+            pk, _sep, version = str(value).partition(":")
+            try:
+                parsed.append((uuid.UUID(pk), int(version)))
+            except ValueError as error:
+                raise forms.ValidationError(_("Tick the cases again.")) from error
+        return parsed
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        action = data.get("action")
+        if action == self.Action.ASSIGN and not data.get("team"):
+            self.add_error("team", _("Choose the team."))
+        if action == self.Action.RISK and not data.get("risk"):
+            self.add_error("risk", _("Choose the risk."))
+        if action == self.Action.DUPLICATE:
+            reference = str(data.get("duplicate_of") or "").strip().upper()
+            original = Case.objects.filter(reference=reference).first() if reference else None
+            if original is None:
+                self.add_error("duplicate_of", _("No case has this reference."))
+            data["duplicate_of"] = original
+        return data

@@ -124,6 +124,7 @@ class CaseEvent(models.Model):
         STATE = "state", _("State changed")
         ASSIGNED = "assigned", _("Assigned")
         REPLIED = "replied", _("Answered the person")
+        RISK = "risk", _("Risk changed")
         NOTE = "note", _("Note written")
         TASK = "task", _("Task added")
 

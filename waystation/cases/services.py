@@ -6,6 +6,7 @@ other), checks the workflow and the guards later apps registered, and writes the
 state, a timeline event and an audit entry in one transaction.
 """
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -23,7 +24,9 @@ from waystation.vault import services as vault
 from waystation.vault.models import UserKey
 
 from . import workflow
+from .access import QUEUE_ROLES, visible_cases
 from .models import RISK_RANK, BreakGlass, Case, CaseEvent, Note, State, Task
+from .queue import DUE_SOON
 from .workflow import TransitionRefusedError
 
 
@@ -265,8 +268,6 @@ def add_task(
     case: Case, title: str, *, owner: User, due_on: date, by: User, keyring_key: bytes
 ) -> Task:
     """A task with a sealed title, for `owner`, who must be able to see the case."""
-    from .access import visible_cases
-
     if not visible_cases(owner).filter(pk=case.pk).exists():
         raise TransitionRefusedError(_("Give tasks to someone who works on this case."))
     with transaction.atomic():
@@ -289,3 +290,88 @@ def complete_task(task: Task, *, by: User) -> bool:
         if updated:
             log_action(by, "cases.task.done", task, details={"case": str(task.case_id)})
     return bool(updated)
+
+
+def set_risk(case: Case, risk: str, *, by: User, expected_version: int | None = None) -> Case:
+    """Change how urgent the case is (the queue's first sort key)."""
+    if risk not in RISK_RANK:
+        raise TransitionRefusedError(_("Choose how soon the person is in danger."))
+    with transaction.atomic():
+        current = _locked(case, expected_version)
+        if current.risk_rank != RISK_RANK[risk]:
+            current.risk_rank = RISK_RANK[risk]
+            current.version += 1
+            current.save(update_fields=["risk_rank", "version"])
+            CaseEvent.objects.create(case=current, kind=CaseEvent.Kind.RISK, by=by)
+            log_action(by, "cases.case.risk_changed", current, details={"risk": risk})
+    return current
+
+
+BULK_LIMIT = 200
+
+
+def bulk_apply(chosen: list[tuple[Case, int]], action: Callable[[Case, int], object]) -> int:
+    """Apply `action(case, version_seen)` to every chosen case in one transaction: all of
+    them or none (the first refusal undoes the rest and names its case). Each case gets its
+    own audit entry from the action itself."""
+    if len(chosen) > BULK_LIMIT:
+        raise TransitionRefusedError(
+            _("Choose at most %(limit)d cases at a time.") % {"limit": BULK_LIMIT}
+        )
+    with transaction.atomic():
+        for case, version in chosen:
+            try:
+                action(case, version)
+            except TransitionRefusedError as refused:
+                raise TransitionRefusedError(
+                    _("Nothing was changed. Case %(reference)s: %(reason)s")
+                    % {"reference": case.reference, "reason": refused.message}
+                ) from refused
+    return len(chosen)
+
+
+def attention_counts(user: User) -> tuple[int, int]:
+    """(cases in the user's view that are unanswered and overdue or due within three days,
+    the user's open tasks due today or earlier): what the daily digest counts."""
+    now = timezone.now()
+    cases = (
+        visible_cases(user)
+        .filter(
+            state__in=workflow.ACTIVE, answered_at__isnull=True, answer_due_at__lt=now + DUE_SOON
+        )
+        .count()
+    )
+    tasks = Task.objects.filter(
+        owner=user, status=Task.Status.OPEN, due_on__lte=timezone.localdate()
+    ).count()
+    return cases, tasks
+
+
+def send_digests() -> int:
+    """E-mail every active staff member who works a queue how many cases and tasks need
+    them: counts and a link, never a reference, a name or a country. Returns how many
+    e-mails went out."""
+    people = (
+        User.objects.filter(is_active=True, memberships__team__role__in=QUEUE_ROLES)
+        .distinct()
+        .order_by("pk")
+    )
+    sent = 0
+    for person in people:
+        cases, tasks = attention_counts(person)
+        if not cases and not tasks:
+            continue
+        with translation.override(settings.LANGUAGE_CODE):
+            send_mail(
+                subject=_("%(site)s: work waiting for you") % {"site": settings.SITE_TITLE},
+                message=_(
+                    "Cases that need an answer soon: %(cases)d. Your tasks due: %(tasks)d. "
+                    "Sign in to see them: %(link)s"
+                )
+                % {"cases": cases, "tasks": tasks, "link": settings.STAFF_URL or "/staff/"},
+                from_email=None,
+                recipient_list=[person.email],
+                fail_silently=True,
+            )
+        sent += 1
+    return sent

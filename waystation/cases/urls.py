@@ -8,6 +8,7 @@ urlpatterns = [
     path("", views.case_queue, name="queue"),
     path("break-glass/", views.break_glass_review, name="break_glass_review"),
     path("tasks/", views.my_tasks, name="my_tasks"),
+    path("bulk/", views.bulk, name="bulk"),
     path("tasks/<uuid:pk>/done/", views.task_done, name="task_done"),
     path("<uuid:pk>/", views.case_detail, name="detail"),
     path("<uuid:pk>/move/", views.case_move, name="move"),

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from waystation.accounts.access import coordinator_required, role_required, staff_user
@@ -23,6 +24,7 @@ from .access import QUEUE_ROLES, case_behind_glass, get_case_for_user, visible_c
 from .forms import (
     AssignForm,
     BreakGlassForm,
+    BulkForm,
     MoveForm,
     NoteForm,
     QueueFilterForm,
@@ -74,6 +76,8 @@ def case_queue(request: HttpRequest) -> HttpResponse:
             "now": now,
             "due_soon": now + queue.DUE_SOON,
             "next_query": more,
+            "bulk_form": BulkForm(),
+            "query": request.GET.urlencode(),
             "by_risk": queue.counts(cases, filters, "risk_rank", now=now),
             "by_country": sorted(
                 queue.counts(cases, filters, "country", now=now).items(), key=lambda i: -i[1]
@@ -337,3 +341,66 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         "cases/task_list.html",
         {"rows": rows, "today": timezone.localdate()},
     )
+
+
+@role_required(*QUEUE_ROLES)
+@require_POST
+def bulk(request: HttpRequest) -> HttpResponse:
+    """One action on many cases from the queue: all of them, or none."""
+    user = staff_user(request)
+    form = BulkForm(request.POST)
+    back = request.POST.get("back", "")
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, str(error))
+        return _back_to_queue(back)
+    data = form.cleaned_data
+    found = visible_cases(user).in_bulk([pk for pk, _version in data["chosen"]])
+    if len(found) != len(data["chosen"]):
+        messages.error(
+            request, _("Nothing was changed: some of these cases are not yours to change.")
+        )
+        return _back_to_queue(back)
+    chosen = [(found[pk], version) for pk, version in data["chosen"]]
+    keys = keys_for(request)
+    action = data["action"]
+
+    def apply(case: Case, version: int) -> object:
+        if action == BulkForm.Action.TRIAGE:
+            return services.transition(case, State.TRIAGED, by=user, expected_version=version)
+        if action == BulkForm.Action.RISK:
+            return services.set_risk(case, data["risk"], by=user, expected_version=version)
+        if action == BulkForm.Action.DUPLICATE:
+            return services.transition(
+                case,
+                State.DUPLICATE,
+                by=user,
+                duplicate_of=data["duplicate_of"],
+                expected_version=version,
+            )
+        if keys is None:
+            raise TransitionRefusedError(_("Unlock your keys first: assigning seals the case key."))
+        return services.assign_case(
+            case, team=data["team"], user=None, by=user, keys=keys, expected_version=version
+        )
+
+    try:
+        done = services.bulk_apply(chosen, apply)
+    except TransitionRefusedError as refused:
+        messages.error(request, refused.message)
+    except KeysUnavailableError:
+        messages.error(request, _("Nothing was changed: your keys do not open all of these cases."))
+    else:
+        messages.success(
+            request,
+            ngettext("%(count)d case changed.", "%(count)d cases changed.", done) % {"count": done},
+        )
+    return _back_to_queue(back)
+
+
+def _back_to_queue(query: str) -> HttpResponse:
+    response = redirect("cases:queue")
+    if query and not query.startswith(("/", "http")):
+        response["Location"] += f"?{query}"
+    return response

@@ -298,3 +298,66 @@ def test_someone_elses_task_cannot_be_closed(client: Client) -> None:
     assert outsider.post(f"/staff/cases/tasks/{task.pk}/done/").status_code == 404
     task.refresh_from_db()
     assert task.status == "open"
+
+
+def _tick(*cases: Case) -> list[str]:
+    return [f"{case.pk}:{case.version}" for case in cases]
+
+
+def test_bulk_triage_changes_every_case_ticked_each_audited(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    cases = [make_case(assigned_to=volunteer) for _ in range(3)]
+    sign_in(client, volunteer)
+    response = client.post(
+        "/staff/cases/bulk/", {"chosen": _tick(*cases), "action": "triage", "back": "state=new"}
+    )
+    assert response["Location"] == "/staff/cases/?state=new"
+    assert set(Case.objects.values_list("state", flat=True)) == {"triaged"}
+    assert AuditEntry.objects.filter(action="cases.case.moved").count() == 3
+
+
+def test_bulk_actions_are_all_or_nothing(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    fine = make_case(assigned_to=volunteer)
+    ended = make_case(assigned_to=volunteer, state="declined", reason="no_funds")
+    sign_in(client, volunteer)
+    response = client.post(
+        "/staff/cases/bulk/", {"chosen": _tick(fine, ended), "action": "triage"}, follow=True
+    )
+    assert f"Case {ended.reference}" in response.content.decode()
+    fine.refresh_from_db()
+    assert fine.state == "new" and not AuditEntry.objects.filter(action="cases.case.moved").exists()
+
+
+def test_bulk_refuses_cases_one_may_not_touch_and_stale_ticks(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    mine = make_case(assigned_to=volunteer)
+    someone_elses = make_case(state="triaged")
+    sign_in(client, volunteer)
+    client.post(
+        "/staff/cases/bulk/",
+        {"chosen": _tick(mine, someone_elses), "action": "risk", "risk": "ongoing"},
+    )
+    mine.refresh_from_db()
+    assert mine.risk_rank == 1
+    stale = _tick(mine)
+    client.post("/staff/cases/bulk/", {"chosen": stale, "action": "risk", "risk": "weeks"})
+    mine.refresh_from_db()
+    assert mine.risk_rank == 2 and mine.version == 2
+    client.post("/staff/cases/bulk/", {"chosen": stale, "action": "risk", "risk": "ongoing"})
+    mine.refresh_from_db()
+    assert mine.risk_rank == 2  # the tick was drawn before the last change
+
+
+def test_bulk_marks_duplicates_of_one_case(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    original = make_case()
+    copies = [make_case() for _ in range(2)]
+    sign_in(client, volunteer)
+    client.post(
+        "/staff/cases/bulk/",
+        {"chosen": _tick(*copies), "action": "duplicate", "duplicate_of": original.reference},
+    )
+    assert set(
+        Case.objects.filter(pk__in=[c.pk for c in copies]).values_list("duplicate_of", flat=True)
+    ) == {original.pk}
