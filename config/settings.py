@@ -113,6 +113,9 @@ AUDIT_KEY = env_secret("WAYSTATION_AUDIT_KEY")
 SITE_TITLE = env_str("WAYSTATION_SITE_TITLE", "Waystation")
 # The staff site's address, for links in e-mails to staff (the daily digest).
 STAFF_URL = env_str("WAYSTATION_STAFF_URL", "")
+# Fraud signal: a phone number or e-mail address behind requests under this many different
+# full names is shown to staff on the case.
+CASES_SIGNAL_NAMES_PER_CONTACT = env_int("WAYSTATION_CASES_SIGNAL_NAMES_PER_CONTACT", 2, minimum=2)
 # A static file path for the browser tab icon; keep it as neutral as the title.
 FAVICON = env_str("WAYSTATION_FAVICON", "waystation/favicon.svg")
 

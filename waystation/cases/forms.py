@@ -1,6 +1,7 @@
 import uuid
 from typing import Any
 
+from babel import Locale
 from django import forms
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from waystation.accounts.models import Role, Team, User
 from waystation.intake.models import Risk
 
-from .models import BreakGlass, Case, Reason, State
+from .models import BreakGlass, Case, CrisisResponse, Reason, ReplyTemplate, State
 
 
 class QueueFilterForm(forms.Form):
@@ -26,6 +27,11 @@ class QueueFilterForm(forms.Form):
     unassigned = forms.BooleanField(label=_("Unassigned only"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
     due_soon = forms.BooleanField(label=_("Due within 3 days"), required=False)
+    crisis = forms.ModelChoiceField(
+        label=_("Crisis response"),
+        queryset=CrisisResponse.objects.order_by("-starts_on"),
+        required=False,
+    )
 
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).strip().upper()
@@ -85,15 +91,53 @@ class AssignForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
+    """An answer to the person: written, or a template in the case's language. A
+    quarantined case gets neutral templates only."""
+
+    template = forms.ModelChoiceField(
+        label=_("Template"), queryset=ReplyTemplate.objects.none(), required=False
+    )
     text = forms.CharField(
         label=_("Answer to the person"),
         max_length=5000,
+        required=False,
         widget=forms.Textarea(attrs={"rows": 5, "spellcheck": "false"}),
         help_text=_(
             "The person reads it with their follow-up code. "
             "Never name a partner or a place to meet."
         ),
     )
+
+    def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.quarantined = case.state == State.QUARANTINED
+        templates = ReplyTemplate.objects.filter(language=case.language).order_by("name")
+        if self.quarantined:
+            templates = templates.filter(neutral=True)
+            del self.fields["text"]
+        template = self.fields["template"]
+        assert isinstance(template, forms.ModelChoiceField)  # noqa: S101 - declared above
+        template.queryset = templates
+        template.required = self.quarantined
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        chosen = data.get("template")
+        if self.quarantined:
+            data["text"] = chosen.text if chosen else ""
+        elif not (data.get("text") or "").strip():
+            if chosen is None:
+                self.add_error("text", _("Write an answer or choose a template."))
+            else:
+                data["text"] = chosen.text
+        return data
+
+
+class ReplyTemplateForm(forms.ModelForm):
+    class Meta:
+        model = ReplyTemplate
+        fields = ["name", "language", "text", "neutral"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 5})}
 
 
 class NoteForm(forms.Form):
@@ -170,4 +214,39 @@ class BulkForm(forms.Form):
             if original is None:
                 self.add_error("duplicate_of", _("No case has this reference."))
             data["duplicate_of"] = original
+        return data
+
+
+class CrisisForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    countries = forms.CharField(
+        label=_("Countries"),
+        max_length=400,
+        help_text=_("Two-letter country codes, separated by commas, e.g. AF, PK."),
+    )
+    starts_on = forms.DateField(label=_("Starts on (YYYY-MM-DD)"))
+    ends_on = forms.DateField(label=_("Ends on (YYYY-MM-DD), if known"), required=False)
+    reply_template = forms.CharField(
+        label=_("Reply template"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("A first answer caseworkers can send to everyone in this crisis."),
+    )
+
+    def clean_countries(self) -> list[str]:
+        codes = [c.strip().upper() for c in str(self.cleaned_data["countries"]).split(",")]
+        codes = [c for c in codes if c]
+        known = set(Locale.parse("en").territories)
+        unknown = [c for c in codes if len(c) != 2 or c not in known]
+        if not codes or unknown:
+            raise forms.ValidationError(
+                _("Not a country code: %(codes)s") % {"codes": ", ".join(unknown) or "—"}
+            )
+        return codes
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("ends_on") and data.get("starts_on") and data["ends_on"] < data["starts_on"]:
+            self.add_error("ends_on", _("The end comes before the start."))
         return data

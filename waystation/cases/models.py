@@ -54,6 +54,43 @@ class Reason(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class CrisisResponse(models.Model):
+    """A crisis the organization answers as one: requests from its countries in its dates
+    are tagged with it, get their own queue and surge figures, and a reply template."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    # ISO 3166 alpha-2 codes, e.g. ["AF", "PK"].
+    countries = models.JSONField(_("countries"), default=list)
+    starts_on = models.DateField(_("starts on"))
+    ends_on = models.DateField(_("ends on"), null=True, blank=True)
+    reply_template = models.TextField(_("reply template"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ReplyTemplate(models.Model):
+    """A ready answer to the person, in one language, kept by coordinators. "Neutral" ones
+    commit to nothing and reveal nothing: the only answers a quarantined case may get."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(_("name"), max_length=120)
+    language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES)
+    text = models.TextField(_("text"), max_length=5000)
+    neutral = models.BooleanField(_("neutral (may go to a quarantined case)"), default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["name", "language"], name="reply_template_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.language})"
+
+
 # Immediate risk first: the triage queue sorts on this rank, then on the deadline.
 RISK_RANK = {"now": 1, "weeks": 2, "ongoing": 3}
 
@@ -81,6 +118,9 @@ class Case(models.Model):
     received_at = models.DateTimeField()
     answer_due_at = models.DateTimeField()
     answered_at = models.DateTimeField(null=True, blank=True)
+    crisis = models.ForeignKey(
+        CrisisResponse, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
     # The team working the case after triage (a caseworker team); its members see it.
     team = models.ForeignKey(
         "accounts.Team", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
@@ -107,6 +147,7 @@ class Case(models.Model):
                 fields=["team", "state", "risk_rank", "answer_due_at", "id"],
                 name="case_team_order",
             ),
+            models.Index(fields=["crisis", "received_at"], name="case_crisis_arrivals"),
         ]
 
     def __str__(self) -> str:

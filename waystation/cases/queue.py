@@ -31,6 +31,7 @@ class Filters:
     unassigned: bool = False
     overdue: bool = False
     due_soon: bool = False
+    crisis: uuid.UUID | None = None
 
     def apply(self, cases: QuerySet[Case], now: datetime) -> QuerySet[Case]:
         if self.state:
@@ -43,6 +44,8 @@ class Filters:
             cases = cases.filter(risk_rank=RISK_RANK[self.risk])
         if self.language:
             cases = cases.filter(language=self.language)
+        if self.crisis is not None:
+            cases = cases.filter(crisis_id=self.crisis)
         if self.unassigned:
             cases = cases.filter(assigned_to__isnull=True)
         if self.overdue:

@@ -7,12 +7,15 @@ state, a timeline event and an audit entry in one transaction.
 """
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -25,7 +28,17 @@ from waystation.vault.models import UserKey
 
 from . import workflow
 from .access import QUEUE_ROLES, visible_cases
-from .models import RISK_RANK, BreakGlass, Case, CaseEvent, Note, State, Task
+from .models import (
+    RISK_RANK,
+    BreakGlass,
+    Case,
+    CaseEvent,
+    CrisisResponse,
+    Note,
+    ReplyTemplate,
+    State,
+    Task,
+)
 from .queue import DUE_SOON
 from .workflow import TransitionRefusedError
 
@@ -34,10 +47,23 @@ class StaleCaseError(TransitionRefusedError):
     """The case changed since the form was drawn."""
 
 
+def crisis_for(country: str, on: date) -> CrisisResponse | None:
+    """The crisis response a request from `country` on `on` belongs to (the earliest
+    started, when several overlap), or None."""
+    active = CrisisResponse.objects.filter(starts_on__lte=on).filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=on)
+    )
+    for response in active.order_by("starts_on", "name"):
+        if country in response.countries:
+            return response
+    return None
+
+
 def open_case(request: HelpRequest) -> Case:
     """The case for a request just stored, inside the caller's transaction (the intake
     transaction: request and case commit together). The intake audit entry covers it."""
     return Case.objects.create(
+        crisis=crisis_for(request.country, timezone.localdate(request.received_at)),
         reference=request.reference,
         request=request,
         keyring_id=request.keyring_id,
@@ -236,11 +262,18 @@ def assign_case(
     return current
 
 
-def reply_to_person(case: Case, text: str, *, by: User) -> None:
+def reply_to_person(
+    case: Case, text: str, *, by: User, template: ReplyTemplate | None = None
+) -> None:
     """A message to the person through their follow-up page, sealed to their code's key and
-    to the case inbox; the first one counts as the organization's answer."""
+    to the case inbox; the first one counts as the organization's answer. A quarantined
+    case gets a neutral template's text and nothing else (TransitionRefusedError)."""
     with transaction.atomic():
         current = Case.objects.select_for_update().get(pk=case.pk)
+        if current.state == State.QUARANTINED:
+            if template is None or not template.neutral:
+                raise TransitionRefusedError(_("A quarantined case gets neutral templates only."))
+            text = template.text
         intake.staff_reply(current.request, text, by=by)
         if current.answered_at is None:
             current.answered_at = timezone.now()
@@ -375,3 +408,84 @@ def send_digests() -> int:
             )
         sent += 1
     return sent
+
+
+def create_crisis_response(
+    *,
+    name: str,
+    countries: list[str],
+    starts_on: date,
+    ends_on: date | None,
+    reply_template: str,
+    by: User,
+) -> CrisisResponse:
+    """A new crisis response. Requests already received in its countries and dates are
+    tagged too (in batches of the open cases), so its queue starts complete."""
+    with transaction.atomic():
+        response = CrisisResponse.objects.create(
+            name=name,
+            countries=sorted(set(countries)),
+            starts_on=starts_on,
+            ends_on=ends_on,
+            reply_template=reply_template,
+        )
+        window = Q(received_at__date__gte=starts_on)
+        if ends_on is not None:
+            window &= Q(received_at__date__lte=ends_on)
+        tagged = Case.objects.filter(
+            window, crisis__isnull=True, country__in=response.countries
+        ).update(crisis=response)
+        log_action(by, "cases.crisis.created", response, details={"tagged": tagged})
+    return response
+
+
+@dataclass(frozen=True)
+class SurgeFigures:
+    arrivals: list[tuple[date, int]]  # per day, oldest first
+    open_cases: int
+    oldest_unanswered_days: int | None
+    answered_in_time: int
+    answered_late_or_overdue: int
+
+
+def surge_figures(response: CrisisResponse, *, days: int = 30) -> SurgeFigures:
+    """Counts for a crisis response's dashboard: never anything about one person."""
+    now = timezone.now()
+    cases = Case.objects.filter(crisis=response)
+    since = now - timedelta(days=days)
+    arrivals = (
+        cases.filter(received_at__gte=since)
+        .annotate(day=TruncDate("received_at"))
+        .values_list("day")
+        .annotate(n=Count("id"))
+        .order_by("day")
+    )
+    unanswered = cases.filter(state__in=workflow.ACTIVE, answered_at__isnull=True)
+    oldest = unanswered.order_by("received_at").values_list("received_at", flat=True).first()
+    in_time = cases.filter(answered_at__isnull=False, answered_at__lte=F("answer_due_at"))
+    late = (
+        cases.filter(answered_at__gt=F("answer_due_at")).count()
+        + unanswered.filter(answer_due_at__lt=now).count()
+    )
+    return SurgeFigures(
+        arrivals=[(day, n) for day, n in arrivals],
+        open_cases=cases.filter(state__in=workflow.ACTIVE).count(),
+        oldest_unanswered_days=(now - oldest).days if oldest else None,
+        answered_in_time=in_time.count(),
+        answered_late_or_overdue=late,
+    )
+
+
+def save_reply_template(form_instance: ReplyTemplate, *, by: User) -> ReplyTemplate:
+    """Create or change a reply template (coordinators)."""
+    with transaction.atomic():
+        creating = form_instance._state.adding
+        form_instance.updated_at = timezone.now()
+        form_instance.save()
+        log_action(
+            by,
+            "cases.reply_template.created" if creating else "cases.reply_template.changed",
+            form_instance,
+            details={"language": form_instance.language, "neutral": form_instance.neutral},
+        )
+    return form_instance

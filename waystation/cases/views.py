@@ -2,6 +2,7 @@
 
 import uuid
 from datetime import timedelta
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from waystation.accounts.access import coordinator_required, role_required, staff_user
+from waystation.accounts.models import Role
 from waystation.audit.services import log_action
 from waystation.vault.access import NotUnlockedError, keyring_key, open_sealed_fields
 from waystation.vault.fields import decrypt_value
@@ -25,13 +27,16 @@ from .forms import (
     AssignForm,
     BreakGlassForm,
     BulkForm,
+    CrisisForm,
     MoveForm,
     NoteForm,
     QueueFilterForm,
     ReplyForm,
+    ReplyTemplateForm,
     TaskForm,
 )
-from .models import BreakGlass, Case, State, Task
+from .models import BreakGlass, Case, CrisisResponse, ReplyTemplate, State, Task
+from .signals import signals_for
 from .workflow import TransitionRefusedError
 
 REQUEST_FIELDS = [
@@ -51,7 +56,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
     default_state = State.NEW if user.has_role(QUEUE_ROLES[0]) else State.TRIAGED
     form = QueueFilterForm(request.GET or {"state": default_state})
-    data = form.cleaned_data if form.is_valid() else {"state": default_state}
+    data: dict[str, Any] = form.cleaned_data if form.is_valid() else {"state": default_state}
     filters = queue.Filters(
         state=data.get("state", ""),
         country=data.get("country", ""),
@@ -60,6 +65,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
         unassigned=bool(data.get("unassigned")),
         overdue=bool(data.get("overdue")),
         due_soon=bool(data.get("due_soon")),
+        crisis=data["crisis"].pk if data.get("crisis") else None,
     )
     cases = visible_cases(user)
     now = timezone.now()
@@ -129,13 +135,14 @@ def _detail(
             "move_form": form or MoveForm(initial=initial),
             "assign_form": assign_form
             or AssignForm(initial={**initial, "team": case.team_id, "user": case.assigned_to_id}),
-            "reply_form": reply_form or ReplyForm(),
+            "reply_form": reply_form or ReplyForm(case=case),
             "notes": notes,
             "tasks": [(task, titles.get(task.pk, "")) for task in tasks],
             "note_form": note_form or NoteForm(),
             "task_form": task_form or TaskForm(initial={"owner": staff_user(request).pk}),
             "today": timezone.localdate(),
             "overdue": case.is_overdue(),
+            "signals": signals_for(case),
         },
         status=status,
     )
@@ -251,10 +258,16 @@ def case_assign(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 def case_reply(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     case = get_case_for_user(user, pk)
-    form = ReplyForm(request.POST)
+    form = ReplyForm(request.POST, case=case)
     if not form.is_valid():
         return _detail(request, case, status=400, reply_form=form)
-    services.reply_to_person(case, form.cleaned_data["text"], by=user)
+    try:
+        services.reply_to_person(
+            case, form.cleaned_data["text"], by=user, template=form.cleaned_data["template"]
+        )
+    except TransitionRefusedError as refused:
+        form.add_error(None, refused.message)
+        return _detail(request, case, status=400, reply_form=form)
     messages.success(request, _("Your answer waits for the person on their follow-up page."))
     return redirect("cases:detail", pk=case.pk)
 
@@ -404,3 +417,52 @@ def _back_to_queue(query: str) -> HttpResponse:
     if query and not query.startswith(("/", "http")):
         response["Location"] += f"?{query}"
     return response
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def crises(request: HttpRequest) -> HttpResponse:
+    form = CrisisForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        response = services.create_crisis_response(**form.cleaned_data, by=staff_user(request))
+        messages.success(request, _("Crisis response created."))
+        return redirect("cases:surge", pk=response.pk)
+    return render(
+        request,
+        "cases/crisis_list.html",
+        {"form": form, "responses": CrisisResponse.objects.order_by("-starts_on")},
+        status=400 if form.errors else 200,
+    )
+
+
+@role_required(Role.COORDINATOR, *QUEUE_ROLES)
+@require_http_methods(["GET"])
+def surge(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    response = get_object_or_404(CrisisResponse, pk=pk)
+    return render(
+        request,
+        "cases/crisis_surge.html",
+        {"response": response, "figures": services.surge_figures(response)},
+    )
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def reply_templates(request: HttpRequest, pk: uuid.UUID | None = None) -> HttpResponse:
+    """Coordinators keep the ready answers, per language; `pk` edits one."""
+    editing = get_object_or_404(ReplyTemplate, pk=pk) if pk else None
+    form = ReplyTemplateForm(request.POST if request.method == "POST" else None, instance=editing)
+    if request.method == "POST" and form.is_valid():
+        services.save_reply_template(form.save(commit=False), by=staff_user(request))
+        messages.success(request, _("Template saved."))
+        return redirect("cases:reply_templates")
+    return render(
+        request,
+        "cases/reply_template_list.html",
+        {
+            "form": form,
+            "editing": editing,
+            "templates": ReplyTemplate.objects.order_by("language", "name"),
+        },
+        status=400 if form.errors else 200,
+    )
