@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(DEMO_ENV) $(BIN)/mypy .
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	$(BIN)/python bench/run.py
 
 # Extract translatable strings (needs GNU gettext) and compile catalogs (pure Python).
