@@ -23,6 +23,7 @@ from waystation.vault.session import keys_for
 
 from . import queue, services
 from .access import QUEUE_ROLES, case_behind_glass, get_case_for_user, visible_cases
+from .candidates import possible_duplicates
 from .forms import (
     AssignForm,
     BreakGlassForm,
@@ -114,6 +115,7 @@ def _detail(
             for note in case.notes.select_related("by").order_by("-written_at")
         ]
         titles = {task.pk: decrypt_value(key, task, "title") for task in tasks}
+        candidates = possible_duplicates(request, case, key, staff_user(request))
     except NotUnlockedError:
         why_not = "locked"
     except KeysUnavailableError:
@@ -121,7 +123,7 @@ def _detail(
     else:
         log_action(staff_user(request), "cases.case.read", case)
     if content is None:
-        titles = {}
+        titles, candidates = {}, []
     initial = {"version": case.version}
     return render(
         request,
@@ -143,6 +145,7 @@ def _detail(
             "today": timezone.localdate(),
             "overdue": case.is_overdue(),
             "signals": signals_for(case),
+            "candidates": candidates,
         },
         status=status,
     )

@@ -361,3 +361,17 @@ def test_bulk_marks_duplicates_of_one_case(client: Client) -> None:
     assert set(
         Case.objects.filter(pk__in=[c.pk for c in copies]).values_list("duplicate_of", flat=True)
     ) == {original.pk}
+
+
+def test_the_case_page_lists_possible_duplicates_the_reader_can_open(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER, keys=True)
+    vault.ensure_team_key(Team.objects.get(memberships__user=volunteer))
+    earlier = ask(name="Grace Achieng Okoth", handle="+254 712 345 678", country="KE").case
+    hidden = ask(name="Grace Okoth", handle="+254 712 000 111", country="KE").case
+    Case.objects.filter(pk=hidden.pk).update(state="triaged")  # out of this reader's view
+    case = ask(name="Grace A. Okoth", handle="0712 345 678", country="KE").case
+    sign_in(client, volunteer)
+    client.post("/staff/unlock/", {"password": PASSWORD})
+    page = client.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "Possible duplicates" in page and earlier.reference in page
+    assert "same phone" in page and hidden.reference not in page
