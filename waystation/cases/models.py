@@ -141,7 +141,12 @@ class Case(models.Model):
             models.Index(
                 fields=["state", "risk_rank", "answer_due_at", "id"], name="case_triage_order"
             ),
-            models.Index(fields=["country", "state"], name="case_country_state"),
+            # The queue with no state chosen, in its order (seek, no sort, at a million).
+            models.Index(fields=["risk_rank", "answer_due_at", "id"], name="case_queue_order"),
+            models.Index(
+                fields=["country", "state", "risk_rank", "answer_due_at", "id"],
+                name="case_country_order",
+            ),
             models.Index(fields=["assigned_to", "state"], name="case_assignee_state"),
             models.Index(
                 fields=["team", "state", "risk_rank", "answer_due_at", "id"],
