@@ -60,7 +60,7 @@ def test_seeded_cases_are_consistent(seeded) -> None:  # type: ignore[no-untyped
         if case.state == State.DUPLICATE:
             assert case.duplicate_of.received_at <= case.received_at
             assert case.request.duplicate_of_id == case.duplicate_of.request_id
-    last_moves = {event.case_id: event for event in CaseEvent.objects.order_by("at")}
+    last_moves = {event.case_id: event for event in CaseEvent.objects.order_by("at", "id")}
     for case in seeded:
         if case.state == State.NEW:
             assert case.pk not in last_moves
