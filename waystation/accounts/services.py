@@ -15,7 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Max
 from django.http import HttpRequest
 from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from waystation.audit.services import log_action
@@ -227,7 +228,9 @@ def lock_out(user: User) -> None:
         transaction.on_commit(_alert_coordinators_of_lock)
 
 
-def _alert_coordinators_of_lock() -> None:
+def alert_coordinators(subject: str | Promise, message: str | Promise) -> None:
+    """E-mail every active coordinator, in the site's language. `subject` may hold
+    %(site)s. Alerts carry no detail of a person or a case: only what to look at."""
     recipients = list(
         User.objects.filter(is_active=True, memberships__team__role=Role.COORDINATOR)
         .values_list("email", flat=True)
@@ -237,15 +240,22 @@ def _alert_coordinators_of_lock() -> None:
         return
     with translation.override(settings.LANGUAGE_CODE):
         send_mail(
-            subject=_("%(site)s: a staff account was locked") % {"site": settings.SITE_TITLE},
-            message=_(
-                'A staff member used "Lock me out now". Their sessions have ended and their '
-                "account stays locked until a coordinator unlocks it. Sign in to review."
-            ),
+            subject=str(subject) % {"site": settings.SITE_TITLE},
+            message=str(message),
             from_email=None,
             recipient_list=recipients,
             fail_silently=True,
         )
+
+
+def _alert_coordinators_of_lock() -> None:
+    alert_coordinators(
+        gettext_lazy("%(site)s: a staff account was locked"),
+        gettext_lazy(
+            'A staff member used "Lock me out now". Their sessions have ended and their '
+            "account stays locked until a coordinator unlocks it. Sign in to review."
+        ),
+    )
 
 
 def create_staff(

@@ -18,8 +18,10 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from waystation.accounts.models import Role, Team, User
+from waystation.accounts.services import alert_coordinators
 from waystation.audit.services import log_action
 from waystation.intake import services as intake
 from waystation.intake.models import HelpRequest
@@ -192,25 +194,13 @@ def review_break_glass(entry: BreakGlass, *, by: Any) -> None:
 
 
 def _alert_coordinators_of_break_glass() -> None:
-    recipients = list(
-        User.objects.filter(is_active=True, memberships__team__role=Role.COORDINATOR)
-        .values_list("email", flat=True)
-        .distinct()
+    alert_coordinators(
+        gettext_lazy("%(site)s: a case was opened outside its queue"),
+        gettext_lazy(
+            "A staff member opened a case outside their queue and gave a reason. "
+            "Sign in and look at the weekly break-glass review."
+        ),
     )
-    if not recipients:
-        return
-    with translation.override(settings.LANGUAGE_CODE):
-        send_mail(
-            subject=_("%(site)s: a case was opened outside its queue")
-            % {"site": settings.SITE_TITLE},
-            message=_(
-                "A staff member opened a case outside their queue and gave a reason. "
-                "Sign in and look at the weekly break-glass review."
-            ),
-            from_email=None,
-            recipient_list=recipients,
-            fail_silently=True,
-        )
 
 
 def assign_case(
