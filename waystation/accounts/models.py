@@ -23,6 +23,7 @@ class Role(models.TextChoices):
     PARTNER = "partner", _("Partner organization")
     SUPPORT_VOLUNTEER = "support_volunteer", _("Support volunteer")
     HOST = "host", _("Host")
+    SURGE_VOLUNTEER = "surge_volunteer", _("Surge volunteer")
 
 
 def normalize_email(email: str) -> str:
@@ -52,6 +53,8 @@ class User(AbstractBaseUser):
     must_change_password = models.BooleanField(default=False)
     is_demo = models.BooleanField(default=False)
     locked_at = models.DateTimeField(_("locked"), null=True, blank=True)
+    # Surge volunteer accounts end on a date: no sign-in, no session after it.
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
     # Bumped to end every session of the user at once (see get_session_auth_hash).
     session_epoch = models.PositiveIntegerField(default=0)
 

@@ -66,9 +66,33 @@ class CrisisResponse(models.Model):
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
     reply_template = models.TextField(_("reply template"), blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The team of surge volunteer accounts working this response's queue, and only it.
+    surge_team = models.OneToOneField(
+        "accounts.Team",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="crisis_response",
+    )
 
     def __str__(self) -> str:
         return self.name
+
+
+class CrisisQuestion(models.Model):
+    """An extra question a crisis response asks the people it concerns, after their
+    request is stored. Its wording per language, e.g. {"en": "...", "ar": "..."}."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    response = models.ForeignKey(CrisisResponse, on_delete=models.CASCADE, related_name="questions")
+    position = models.PositiveSmallIntegerField(default=0)
+    texts = models.JSONField(_("wording per language"), default=dict)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"question {self.position} of {self.response_id}"
 
 
 class ReplyTemplate(models.Model):
@@ -173,6 +197,9 @@ class CaseEvent(models.Model):
         RISK = "risk", _("Risk changed")
         NOTE = "note", _("Note written")
         TASK = "task", _("Task added")
+        DUPLICATE = "duplicate", _("Duplicate decision")
+        CRISIS = "crisis", _("Tagged to a crisis response")
+        ANSWERS = "answers", _("The person answered the crisis questions")
 
     id = models.BigAutoField(primary_key=True)
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
@@ -272,3 +299,31 @@ class Task(SealedModel):
 
     def __str__(self) -> str:
         return f"task on {self.case_id}"
+
+
+class DuplicateDecision(models.Model):
+    """What staff decided about a pair of possible duplicates. The pair is stored in one
+    order (the smaller id first) so a decision holds both ways."""
+
+    class Kind(models.TextChoices):
+        LINKED = "linked", _("Linked: the same person, both cases stay open")
+        MERGED = "merged", _("Merged into one case")
+        DISMISSED = "dismissed", _("Dismissed: not the same person")
+
+    id = models.BigAutoField(primary_key=True)
+    first = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    second = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["first", "second"], name="duplicate_decision_pair")
+        ]
+        indexes = [models.Index(fields=["second"], name="duplicate_decision_second")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.first_id} {self.second_id}"

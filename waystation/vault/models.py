@@ -128,6 +128,10 @@ class BlindIndexToken(models.Model):
         NAME = "name", _("name token")
         NAME_SOUND = "name_sound", _("name sound")
         FULL_NAME = "full_name", _("full name")
+        # The SHA-256 of an evidence file, keyed: the same file in two requests.
+        EVIDENCE = "evidence", _("evidence file")
+        # One band of a keyed MinHash of the narrative: near-identical narratives share one.
+        NARRATIVE = "narrative", _("narrative band")
 
     keyring = models.ForeignKey(Keyring, on_delete=models.CASCADE, related_name="blind_tokens")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -14,7 +14,7 @@ def test_demo_seed_is_complete_and_idempotent(settings, capsys) -> None:  # type
     first = capsys.readouterr().out
     call_command("seed_demo")
     again = capsys.readouterr().out
-    assert "ready (9 new accounts)" in first and "ready (0 new accounts)" in again
+    assert "ready (10 new accounts)" in first and "ready (0 new accounts)" in again
     assert User.objects.count() == len(Role)
     assert {r for u in User.objects.all() for r in u.roles} == {r.value for r in Role}
     assert all(u.is_demo for u in User.objects.all())
