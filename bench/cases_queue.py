@@ -109,9 +109,18 @@ def measurements(rng: random.Random, lookups: int) -> list[tuple[str, Callable[[
         case_ids.append(pk)
 
     def open_case(n: int) -> int:
-        # What a case page loads at least; the page itself is measured once it exists.
         case = Case.objects.select_related("request", "assigned_to").get(pk=case_ids[n])
         return 1 + len(list(CaseEvent.objects.filter(case=case).order_by("-at")[:20]))
+
+    client, case_url = reader()
+
+    def view(url: Callable[[int], str]) -> Callable[[int], int]:
+        def get(n: int) -> int:
+            response = client.get(url(n))
+            assert response.status_code == 200, response.status_code
+            return 1
+
+        return get
 
     return [
         ("first page, new cases (default)", lambda n: len(queue.page(cases, default).cases)),
@@ -134,7 +143,85 @@ def measurements(rng: random.Random, lookups: int) -> list[tuple[str, Callable[[
             lambda n: sum(queue.counts(cases, default, "country").values()),
         ),
         ("one case + its last 20 events", open_case),
+        ("queue page, new cases (full view)", view(lambda n: "/staff/cases/")),
+        (
+            "queue page, country + risk (full view)",
+            view(
+                lambda n: (
+                    f"/staff/cases/?state=new&country={filtered[n].country}&risk={filtered[n].risk}"
+                )
+            ),
+        ),
+        ("case page, decrypted (full view)", view(lambda n: case_url)),
     ]
+
+
+_READER: list[Any] = []
+
+
+def reader() -> tuple[Any, str]:
+    """A signed-in intake volunteer with unlocked keys, and the page of a real request sent
+    through the public form's service (sealed, blind-indexed, with a note and a task): the
+    whole case page as staff see it, decryption, duplicate candidates and signals included.
+    Made once; measured at every size."""
+    if _READER:
+        return _READER[0], _READER[1]
+    import secrets
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.test import Client, override_settings
+    from django.utils import timezone
+
+    from conftest import PASSWORD, make_user, sign_in
+    from waystation.accounts.models import Role, Team
+    from waystation.cases import services
+    from waystation.intake import services as intake
+    from waystation.vault import services as vault
+
+    volunteer = make_user(Role.INTAKE_VOLUNTEER, keys=True, email="bench-reader@example.org")
+    vault.ensure_team_key(Team.objects.get(memberships__user=volunteer))
+    answers = intake.Answers(
+        country="NG",
+        region="Lagos",
+        nationalities="NG",
+        narrative="The police came to my house twice this month and my family threatened me. " * 6,
+        risk="now",
+        organization="",
+        documents=["none"],
+        name="Ada Okafor",
+        channel="phone",
+        handle="+234 803 555 0101",
+    )
+    request, _code = intake.submit_request(
+        answers, language="en", form_token=secrets.token_urlsafe(16)
+    )
+    case = request.case
+    keys = vault.unlock_with_password(volunteer, PASSWORD)
+    key = vault.open_keyring(case.keyring, keys)
+    for text in ("Called the partner organization.", "Evidence looks consistent."):
+        services.add_note(case, text, by=volunteer, keyring_key=key)
+    services.add_task(
+        case,
+        "Ask for a letter",
+        owner=volunteer,
+        due_on=timezone.localdate() + timedelta(days=3),
+        by=volunteer,
+        keyring_key=key,
+    )
+    # Served from the sources, as in tests: no collectstatic manifest in a scratch folder.
+    override_settings(
+        STORAGES={
+            **settings.STORAGES,
+            "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+        }
+    ).enable()
+    client = Client(HTTP_HOST="localhost")
+    sign_in(client, volunteer)
+    unlocked = client.post("/staff/unlock/", {"password": PASSWORD})
+    assert unlocked.status_code in (200, 302), unlocked.status_code
+    _READER.extend([client, f"/staff/cases/{case.pk}/"])
+    return client, _READER[1]
 
 
 def main() -> None:
@@ -198,8 +285,8 @@ def main() -> None:
                     for line in explain(query["sql"]):
                         print(f"        {line}")
 
-    print("\nThe case page is measured here once it exists; until then its case row, request,")
-    print("assignee and last 20 events stand for it.")
+    print("\nThe case page is one real request (sealed, with notes and a task) read through the")
+    print("view by a signed-in volunteer, among the synthetic cases of each size.")
     if len(sizes) > 1:
         smallest, largest = sizes[0], sizes[-1]
         print(f"\np95 from {size_text(smallest)} to {size_text(largest)} cases")
