@@ -177,6 +177,8 @@ class Case(models.Model):
                 name="case_team_order",
             ),
             models.Index(fields=["crisis", "received_at"], name="case_crisis_arrivals"),
+            # The queue's country counts within a state, read from the index alone.
+            models.Index(fields=["state", "country"], name="case_state_country"),
         ]
 
     def __str__(self) -> str:
