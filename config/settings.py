@@ -156,6 +156,8 @@ INSTALLED_APPS = [
     "waystation.vault",
     "waystation.intake",
     "waystation.cases",
+    "waystation.partners",
+    "waystation.verification",
 ]
 
 MIDDLEWARE = [

@@ -94,6 +94,10 @@ class CrisisQuestion(models.Model):
     def __str__(self) -> str:
         return f"question {self.position} of {self.response_id}"
 
+    def wording(self, language: str) -> str:
+        """The question in `language`, or in English when it has no wording of its own."""
+        return str(self.texts.get(language) or self.texts.get("en", ""))
+
 
 class ReplyTemplate(models.Model):
     """A ready answer to the person, in one language, kept by coordinators. "Neutral" ones
@@ -144,6 +148,10 @@ class Case(models.Model):
     answered_at = models.DateTimeField(null=True, blank=True)
     crisis = models.ForeignKey(
         CrisisResponse, on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
+    )
+    # The partner organization that referred the person, if one did (filterable).
+    referred_by = models.ForeignKey(
+        "partners.Partner", on_delete=models.PROTECT, null=True, blank=True, related_name="cases"
     )
     # The team working the case after triage (a caseworker team); its members see it.
     team = models.ForeignKey(
