@@ -196,6 +196,32 @@ def vault_storage(settings, tmp_path):  # type: ignore[no-untyped-def]
             "OPTIONS": {"location": str(tmp_path / "files")},
         },
     }
-    storages._storages = {}
+    storages._storages = {}  # type: ignore[attr-defined]
     yield tmp_path / "files"
-    storages._storages = {}
+    storages._storages = {}  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """The test database, with tables for the models tests define themselves (the vault's
+    CanaryRecord). Such a model is registered as soon as its tests are collected, and a
+    backup dumps every registered model, whichever app's test writes it."""
+    from django.apps import apps
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        existing = set(connection.introspection.table_names())
+        # Only models of test modules: a project model without a table is a missing
+        # migration, which must fail.
+        added = [
+            model
+            for model in apps.get_models()
+            if ".tests." in model.__module__ and model._meta.db_table not in existing
+        ]
+        with connection.schema_editor() as editor:
+            for model in added:
+                editor.create_model(model)
+    yield
+    with django_db_blocker.unblock(), connection.schema_editor() as editor:
+        for model in added:
+            editor.delete_model(model)

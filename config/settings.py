@@ -116,6 +116,21 @@ STAFF_URL = env_str("WAYSTATION_STAFF_URL", "")
 # Fraud signal: a phone number or e-mail address behind requests under this many different
 # full names is shown to staff on the case.
 CASES_SIGNAL_NAMES_PER_CONTACT = env_int("WAYSTATION_CASES_SIGNAL_NAMES_PER_CONTACT", 2, minimum=2)
+# Fraud signal: the same evidence file (a keyed hash of it) in at least this many other
+# requests.
+CASES_SIGNAL_EVIDENCE_MATCHES = env_int("WAYSTATION_CASES_SIGNAL_EVIDENCE_MATCHES", 1, minimum=1)
+# Fraud signal: a near-identical narrative in at least this many other requests received
+# within this many days of the request (before or after it): a burst.
+CASES_SIGNAL_NARRATIVE_MATCHES = env_int("WAYSTATION_CASES_SIGNAL_NARRATIVE_MATCHES", 2, minimum=1)
+CASES_SIGNAL_NARRATIVE_DAYS = env_int("WAYSTATION_CASES_SIGNAL_NARRATIVE_DAYS", 7, minimum=1)
+# Signal rules turned off, by code: contact_names, evidence_shared, narrative_burst,
+# compromised_partner, or the code of a rule another app registers.
+CASES_SIGNALS_DISABLED = env_list("WAYSTATION_CASES_SIGNALS_DISABLED")
+# Surge volunteer accounts end on a date chosen when they are made, at most this many days on.
+CASES_SURGE_ACCOUNT_MAX_DAYS = env_int("WAYSTATION_CASES_SURGE_ACCOUNT_MAX_DAYS", 90, minimum=1)
+# A verified case is due for re-verification this many days after the decision, or sooner
+# when a signal appears on it that the decision did not see.
+VERIFICATION_REVIEW_DAYS = env_int("WAYSTATION_VERIFICATION_REVIEW_DAYS", 365, minimum=1)
 # A static file path for the browser tab icon; keep it as neutral as the title.
 FAVICON = env_str("WAYSTATION_FAVICON", "waystation/favicon.svg")
 
@@ -138,6 +153,9 @@ OUTSIDE_RESOURCES = env_links("WAYSTATION_OUTSIDE_RESOURCES")
 # Partner organizations the request form offers by name, besides free text. The form is
 # public: list only organizations that are safe to name in public.
 INTAKE_PARTNERS = env_list("WAYSTATION_INTAKE_PARTNERS")
+# Fraud and entrapment signal: partners from that list known to be compromised. Staff see a
+# signal on every request that chose one. Never shown on the public site.
+CASES_COMPROMISED_PARTNERS = env_list("WAYSTATION_CASES_COMPROMISED_PARTNERS")
 
 # --- Applications ------------------------------------------------------------------------
 

@@ -14,14 +14,15 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Max, Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from .models import Agreement, Role, User
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+# Any response: a page, a redirect, or a file streamed as it is decrypted.
+View = TypeVar("View", bound=Callable[..., HttpResponseBase])
 
 SESSION_AUTH_AT = "ws_auth_at"
 SESSION_SEEN_AT = "ws_seen_at"
@@ -118,7 +119,7 @@ def role_required(*roles: str) -> Callable[[View], View]:
 
     def decorate(view: View) -> View:
         @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             user = request.user
             if not isinstance(user, User) or not user.has_role(*roles):
                 raise Http404
@@ -145,7 +146,7 @@ def reauth_required(view: View) -> View:
     (its `return_to` field) and repeats the action."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         if recently_authenticated(request):
             return view(request, *args, **kwargs)
         if request.method == "POST":

@@ -35,6 +35,12 @@ class StaffGateMiddleware:
                 logout(request)
                 messages.info(request, _("You were signed out after a period of inactivity."))
                 return self._to_login(request)
+            if user.has_expired():
+                services.end_account(user, by=None)
+                services.record_session_ended(user, "expired")
+                logout(request)
+                messages.info(request, _("This account has expired, so you were signed out."))
+                return self._to_login(request)
             mark_seen(request)
         if not request.path.startswith(GATED_PREFIXES):
             return None

@@ -94,6 +94,10 @@ class User(AbstractBaseUser):
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
+    def has_expired(self, now: datetime | None = None) -> bool:
+        """True once the account's end date (`expires_at`) has come."""
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
     @property
     def password_change_required(self) -> bool:
         return self.must_change_password or (self.is_demo and not settings.DEMO_MODE)

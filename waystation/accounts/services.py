@@ -6,7 +6,7 @@ Each function runs in a transaction and leaves an audit entry; e-mail goes out a
 import secrets
 from contextlib import suppress
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -47,6 +47,7 @@ class SignInResult:
     user: User | None = None
     blocked_seconds: int = 0
     locked: bool = False
+    expired: bool = False
 
 
 def _reserve_attempt(email: str) -> int:
@@ -116,6 +117,13 @@ def sign_in(request: HttpRequest, email: str, password: str) -> SignInResult:
         with transaction.atomic():
             log_action(user, "accounts.login.refused_locked", user)
         return SignInResult(locked=True)
+    if user.has_expired():
+        # Told only after the right password, like a lock; its keys go back now if the
+        # daily sweep has not taken them yet.
+        end_account(user, by=None)
+        with transaction.atomic():
+            log_action(user, "accounts.login.refused_expired", user)
+        return SignInResult(expired=True)
     with transaction.atomic():
         log_action(user, "accounts.login.password_accepted", user)
     return SignInResult(user=user)
@@ -259,19 +267,32 @@ def _alert_coordinators_of_lock() -> None:
 
 
 def create_staff(
-    email: str, display_name: str, teams: list[Team], *, by: User | None
+    email: str,
+    display_name: str,
+    teams: list[Team],
+    *,
+    by: User | None,
+    expires_at: datetime | None = None,
 ) -> tuple[User, str]:
-    """Create an account with a one-time password that must be changed at first sign-in.
+    """Create an account with a one-time password that must be changed at first sign-in,
+    ending at `expires_at` when given (see end_account).
 
     Raises IntegrityError when the address is taken.
     """
     password = secrets.token_urlsafe(15)
+    details: dict[str, str | int | bool | None] = {"teams": len(teams)}
+    if expires_at is not None:
+        details["expires_at"] = expires_at.isoformat()
     with transaction.atomic():
         user = User.objects.create_user(
-            email, password, display_name=display_name, must_change_password=True
+            email,
+            password,
+            display_name=display_name,
+            must_change_password=True,
+            expires_at=expires_at,
         )
         Membership.objects.bulk_create(Membership(team=team, user=user) for team in teams)
-        log_action(by, "accounts.user.created", user, details={"teams": len(teams)})
+        log_action(by, "accounts.user.created", user, details=details)
     return user, password
 
 
@@ -315,6 +336,37 @@ def deactivate_user(user: User, *, by: User) -> None:
         log_action(by, "accounts.user.deactivated", user)
         for team in Team.objects.filter(memberships__user=user):
             vault.remove_team_member_keys(team, user, by=by)
+
+
+def end_account(user: User, *, by: User | None) -> bool:
+    """End an account: from now on it cannot sign in, every session of it ends, and its
+    copies of team keys are deleted (each of its teams' keys rotates, so what is sealed
+    from now on is out of its reach). With `by`, a coordinator ends it before its date;
+    with None, its date has passed. Returns False when nothing was left to do.
+    """
+    from waystation.vault import services as vault
+
+    with transaction.atomic():
+        current = User.objects.select_for_update().get(pk=user.pk)
+        early = not current.has_expired()
+        if not early and not current.team_key_copies.exists():
+            return False
+        if early:
+            current.expires_at = timezone.now()
+            current.save(update_fields=["expires_at"])
+        _end_all_sessions(current)
+        log_action(by, "accounts.user.ended" if early else "accounts.user.expired", current)
+        for team in Team.objects.filter(memberships__user=current):
+            vault.remove_team_member_keys(team, current, by=by)
+    user.expires_at, user.session_epoch = current.expires_at, current.session_epoch
+    return True
+
+
+def end_expired_accounts() -> int:
+    """Take back the team keys of every account whose end date has passed (a daily job; a
+    session or sign-in of such an account does it at once). Returns how many it ended."""
+    expired = User.objects.filter(expires_at__lte=timezone.now(), team_key_copies__isnull=False)
+    return sum(end_account(user, by=None) for user in expired.distinct().order_by("pk"))
 
 
 def reactivate_user(user: User, *, by: User) -> None:

@@ -123,6 +123,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             )
         elif result.locked:
             form.add_error(None, _("This account is locked. Ask a coordinator to unlock it."))
+        elif result.expired:
+            form.add_error(
+                None, _("This account has expired. Ask a coordinator if you need it again.")
+            )
         else:
             form.add_error(None, _("The e-mail address or the password is not correct."))
     return render(request, "accounts/sign_in.html", {"form": form, "next": _next(request)})

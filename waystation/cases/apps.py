@@ -6,4 +6,4 @@ class CasesConfig(AppConfig):
     verbose_name = "Cases"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401 - connects the intake signal
+        from . import receivers  # noqa: F401 - connects the intake signal and questions

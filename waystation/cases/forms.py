@@ -1,15 +1,27 @@
 import uuid
+from datetime import date, timedelta
 from typing import Any
 
 from babel import Locale
 from django import forms
+from django.conf import settings
 from django.db import models
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from waystation.accounts.models import Role, Team, User
+from waystation.accounts.models import Role, Team, User, normalize_email
 from waystation.intake.models import Risk
+from waystation.partners.models import Partner
 
-from .models import BreakGlass, Case, CrisisResponse, Reason, ReplyTemplate, State
+from .models import BreakGlass, Case, CrisisQuestion, CrisisResponse, Reason, ReplyTemplate, State
+from .services import QUESTION_LENGTH
+
+
+def _referrer_choices() -> list[tuple[str, object]]:
+    partners = Partner.objects.order_by("name").values_list("pk", "name")
+    return [("", _("Anyone")), ("any", _("Any partner")), *((str(pk), n) for pk, n in partners)]
 
 
 class QueueFilterForm(forms.Form):
@@ -32,6 +44,20 @@ class QueueFilterForm(forms.Form):
         queryset=CrisisResponse.objects.order_by("-starts_on"),
         required=False,
     )
+    referred_by = forms.ChoiceField(label=_("Referred by a partner"), required=False)
+
+    def __init__(
+        self, *args: Any, responses: QuerySet[CrisisResponse] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        # Read once: a callable would be read again by validation and by rendering.
+        referrer = self.fields["referred_by"]
+        assert isinstance(referrer, forms.ChoiceField)  # noqa: S101 - declared above
+        referrer.choices = _referrer_choices()
+        if responses is not None:  # the crisis responses this person works, when limited
+            crisis = self.fields["crisis"]
+            assert isinstance(crisis, forms.ModelChoiceField)  # noqa: S101 - declared above
+            crisis.queryset = responses
 
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).strip().upper()
@@ -161,6 +187,32 @@ class TaskForm(forms.Form):
     due_on = forms.DateField(label=_("By (YYYY-MM-DD)"))
 
 
+class DuplicateDecisionForm(forms.Form):
+    """A decision about this case and another, from the buttons on the case page; it
+    carries both cases' versions as the page showed them."""
+
+    decision = forms.ChoiceField(
+        label=_("Decision"),
+        choices=[
+            ("link", _("Link: the same person, both cases stay open")),
+            ("dismiss", _("Not the same person")),
+            ("merge_here", _("Merge it into this case")),
+            ("merge_there", _("Merge this case into it")),
+        ],
+        error_messages={
+            "required": _("Choose a decision."),
+            "invalid_choice": _("Choose a decision."),
+        },
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    other_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+def _reply_template_names() -> list[tuple[str, str]]:
+    names = ReplyTemplate.objects.order_by("name").values_list("name", flat=True).distinct()
+    return [("", "—"), *((name, name) for name in names)]
+
+
 class BulkForm(forms.Form):
     """An action on the cases ticked in the queue; each tick carries the case's version
     ("id:version") so a case changed meanwhile stops the whole action."""
@@ -170,6 +222,7 @@ class BulkForm(forms.Form):
         ASSIGN = "assign", _("Give to a caseworker team")
         RISK = "risk", _("Set the risk")
         DUPLICATE = "duplicate", _("Mark as duplicates of one case")
+        REPLY = "reply", _("Send a templated reply")
 
     chosen = forms.MultipleChoiceField(choices=(), widget=forms.MultipleHiddenInput)
     action = forms.ChoiceField(label=_("With the cases ticked"), choices=Action.choices)
@@ -182,6 +235,12 @@ class BulkForm(forms.Form):
     duplicate_of = forms.CharField(
         label=_("Reference of the case they duplicate"), max_length=12, required=False
     )
+    # Each case gets the template of this name in its own language.
+    template = forms.ChoiceField(
+        label=_("Reply template"),
+        required=False,
+        error_messages={"invalid_choice": _("This reply template no longer exists.")},
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -190,6 +249,10 @@ class BulkForm(forms.Form):
         assert isinstance(chosen, forms.MultipleChoiceField)  # noqa: S101 - declared above
         ticked: list[str] = getattr(self.data, "getlist", lambda name: [])("chosen")
         chosen.choices = [(value, value) for value in ticked]
+        # Read once here: a select reads its choices more than once as it renders.
+        template = self.fields["template"]
+        assert isinstance(template, forms.ChoiceField)  # noqa: S101 - declared above
+        template.choices = _reply_template_names()
 
     def clean_chosen(self) -> list[tuple[uuid.UUID, int]]:
         parsed = []
@@ -214,6 +277,8 @@ class BulkForm(forms.Form):
             if original is None:
                 self.add_error("duplicate_of", _("No case has this reference."))
             data["duplicate_of"] = original
+        if action == self.Action.REPLY and not data.get("template"):
+            self.add_error("template", _("Choose the reply template."))
         return data
 
 
@@ -250,3 +315,82 @@ class CrisisForm(forms.Form):
         if data.get("ends_on") and data.get("starts_on") and data["ends_on"] < data["starts_on"]:
             self.add_error("ends_on", _("The end comes before the start."))
         return data
+
+
+class CrisisQuestionForm(forms.Form):
+    """A crisis question's wording in each site language: English required, the others
+    optional (a language left empty shows the English wording)."""
+
+    def __init__(self, *args: Any, question: CrisisQuestion | None = None, **kwargs: Any) -> None:
+        if question is not None:
+            kwargs["initial"] = {f"text_{code}": text for code, text in question.texts.items()}
+        super().__init__(*args, **kwargs)
+        for code, _name in settings.LANGUAGES:
+            info = get_language_info(code)
+            language = str(info["name_translated"])
+            self.fields[f"text_{code}"] = forms.CharField(
+                label=_("%(language)s (required)") % {"language": language}
+                if code == "en"
+                else language,
+                required=code == "en",
+                max_length=QUESTION_LENGTH,
+                widget=forms.TextInput(
+                    attrs={"lang": code, "dir": "rtl" if info["bidi"] else "ltr"}
+                ),
+                error_messages={
+                    "required": _(
+                        "Write the question in English: it is shown where a language has "
+                        "no wording."
+                    )
+                },
+            )
+
+    def texts(self) -> dict[str, str]:
+        return {
+            code: self.cleaned_data.get(f"text_{code}", "") for code, _name in settings.LANGUAGES
+        }
+
+
+class SurgeAccountForm(forms.Form):
+    """A surge volunteer account: who, and the day it ends, after today and at most
+    CASES_SURGE_ACCOUNT_MAX_DAYS ahead."""
+
+    email = forms.EmailField(label=_("E-mail"), max_length=254)
+    display_name = forms.CharField(
+        label=_("Display name"),
+        max_length=80,
+        help_text=_("A first name or pseudonym that colleagues will see."),
+    )
+    expires_on = forms.DateField(label=_("Ends on (YYYY-MM-DD)"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        days = settings.CASES_SURGE_ACCOUNT_MAX_DAYS
+        self.fields["expires_on"].help_text = ngettext(
+            "The account stops working as this day begins; at most %(days)d day from today.",
+            "The account stops working as this day begins; at most %(days)d days from today.",
+            days,
+        ) % {"days": days}
+
+    def clean_email(self) -> str:
+        email = normalize_email(self.cleaned_data["email"])
+        if User.objects.filter(email=email).exists():
+            raise forms.ValidationError(_("An account with this e-mail already exists."))
+        return email
+
+    def clean_expires_on(self) -> date:
+        ends: date = self.cleaned_data["expires_on"]
+        today = timezone.localdate()
+        days = settings.CASES_SURGE_ACCOUNT_MAX_DAYS
+        if ends <= today:
+            raise forms.ValidationError(_("Choose a day after today."))
+        if ends > today + timedelta(days=days):
+            raise forms.ValidationError(
+                ngettext(
+                    "Choose a day at most %(days)d day from today: %(last)s at the latest.",
+                    "Choose a day at most %(days)d days from today: %(last)s at the latest.",
+                    days,
+                )
+                % {"days": days, "last": (today + timedelta(days=days)).isoformat()}
+            )
+        return ends

@@ -94,9 +94,12 @@ class CrisisQuestion(models.Model):
     def __str__(self) -> str:
         return f"question {self.position} of {self.response_id}"
 
-    def wording(self, language: str) -> str:
-        """The question in `language`, or in English when it has no wording of its own."""
-        return str(self.texts.get(language) or self.texts.get("en", ""))
+    def wording(self, language: str) -> tuple[str, str]:
+        """(the question in `language`, `language`), or in English when it has no wording
+        of its own in that language."""
+        if self.texts.get(language):
+            return str(self.texts[language]), language
+        return str(self.texts.get("en", "")), "en"
 
 
 class ReplyTemplate(models.Model):
@@ -185,8 +188,9 @@ class Case(models.Model):
                 name="case_team_order",
             ),
             models.Index(fields=["crisis", "received_at"], name="case_crisis_arrivals"),
-            # The queue's country counts within a state, read from the index alone.
-            models.Index(fields=["state", "country"], name="case_state_country"),
+            # The queue's counts by country and by risk within a state, read from the index
+            # alone (the per-row lookups cost 25 ms at 9,000 new cases).
+            models.Index(fields=["state", "country", "risk_rank"], name="case_state_country"),
         ]
 
     def __str__(self) -> str:

@@ -8,7 +8,7 @@ state, a timeline event and an audit entry in one transaction.
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -21,20 +21,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from waystation.accounts.models import Role, Team, User
-from waystation.accounts.services import alert_coordinators
+from waystation.accounts.services import alert_coordinators, create_staff
 from waystation.audit.services import log_action
 from waystation.intake import services as intake
 from waystation.intake.models import HelpRequest
 from waystation.vault import services as vault
-from waystation.vault.models import UserKey
+from waystation.vault.models import TeamKey, UserKey
 
 from . import workflow
-from .access import QUEUE_ROLES, visible_cases
+from .access import QUEUE_ROLES, merged_into, visible_cases
 from .models import (
     RISK_RANK,
     BreakGlass,
     Case,
     CaseEvent,
+    CrisisQuestion,
     CrisisResponse,
     Note,
     ReplyTemplate,
@@ -79,6 +80,15 @@ def open_case(request: HelpRequest) -> Case:
         if request.duplicate_of_id
         else None,
     )
+
+
+def mark_referred(request: HelpRequest, partner_id: Any) -> None:
+    """Inside the transaction that stores a partner's referral (`partners.services`): the
+    request's case records the partner that referred it, for the queue's filter and the
+    signals. The referral's audit entry covers it. Raises Case.DoesNotExist, undoing the
+    caller's transaction, when the request has no case."""
+    if not Case.objects.filter(request_id=request.pk).update(referred_by_id=partner_id):
+        raise Case.DoesNotExist(f"no case for request {request.pk}")
 
 
 def _locked(case: Case, expected_version: int | None) -> Case:
@@ -212,8 +222,9 @@ def assign_case(
     keys: vault.UnlockedKeys,
     expected_version: int | None = None,
 ) -> Case:
-    """Give the case to a caseworker team and, or, one person. The case key is sealed to
-    them (the assigner's own keys open it), and a person it is taken from loses their copy.
+    """Give the case to a caseworker team and, or, one person. The case key, and the keys
+    of cases merged into it, are sealed to them (the assigner's own keys open them), and a
+    person it is taken from loses their copies.
     Raises TransitionRefusedError (StaleCaseError for a stale form) and leaves nothing
     changed; vault.KeysUnavailableError when the assigner cannot open the case."""
     if team is not None and team.role != Role.CASEWORKER:
@@ -228,13 +239,19 @@ def assign_case(
             raise TransitionRefusedError(
                 _("This person has no keys yet: they must sign in once first.")
             )
-        if team is not None and team.pk != current.team_id:
-            vault.grant_keyring(current.keyring, keys, team=team, by=by)
-        if user is not None and user.pk != current.assigned_to_id:
-            vault.grant_keyring(current.keyring, keys, user=user, by=by)
+        # Cases merged into this one are read on its page: their keys follow it.
+        merged = merged_into(current)
+        for held in [current, *merged]:
+            if team is not None and team.pk != current.team_id:
+                vault.grant_keyring(held.keyring, keys, team=team, by=by)
+            if user is not None and user.pk != current.assigned_to_id:
+                vault.grant_keyring(held.keyring, keys, user=user, by=by)
         previous = current.assigned_to
         if previous is not None and previous != user:
             vault.revoke_keyring(current.keyring, user=previous, by=by)
+            for held in merged:
+                if held.assigned_to_id != previous.pk:
+                    vault.revoke_keyring(held.keyring, user=previous, by=by)
         current.team = team or current.team
         current.assigned_to = user
         current.version += 1
@@ -351,6 +368,64 @@ def bulk_apply(chosen: list[tuple[Case, int]], action: Callable[[Case, int], obj
                     % {"reference": case.reference, "reason": refused.message}
                 ) from refused
     return len(chosen)
+
+
+def reply_in_bulk(chosen: list[tuple[Case, int]], name: str, *, by: User) -> int:
+    """Send the reply template called `name` to every chosen case, each in the case's own
+    language, through reply_to_person (which audits each answer): all of them or none, as
+    bulk_apply does. Raises TransitionRefusedError before anything is sent when a chosen
+    case's language has no template of that name, or a quarantined case would get one that
+    is not neutral (the message names what is missing), and StaleCaseError for a case
+    changed since it was ticked."""
+    with transaction.atomic():
+        templates = {
+            template.language: template
+            for template in ReplyTemplate.objects.select_for_update().filter(name=name)
+        }
+        _check_templates(name, templates, [case for case, _version in chosen])
+
+        def send(case: Case, version: int) -> None:
+            current = _locked(case, version)
+            template = templates.get(current.language)
+            if template is None:
+                raise TransitionRefusedError(_("There is no template in this case's language."))
+            reply_to_person(current, template.text, by=by, template=template)
+
+        return bulk_apply(chosen, send)
+
+
+def _check_templates(name: str, templates: dict[str, ReplyTemplate], cases: list[Case]) -> None:
+    missing = sorted({case.language for case in cases} - set(templates))
+    if missing:
+        raise TransitionRefusedError(
+            _(
+                "Nothing was sent. The template “%(name)s” has no version in %(languages)s: "
+                "ask a coordinator to add it, or untick those cases."
+            )
+            % {"name": name, "languages": ", ".join(_language_name(code) for code in missing)}
+        )
+    not_neutral = sorted(
+        case.reference
+        for case in cases
+        if case.state == State.QUARANTINED and not templates[case.language].neutral
+    )
+    if not_neutral:
+        raise TransitionRefusedError(
+            _(
+                "Nothing was sent. Quarantined cases get neutral templates only, and “%(name)s” "
+                "is not neutral in their language. Untick %(references)s."
+            )
+            % {"name": name, "references": ", ".join(not_neutral)}
+        )
+
+
+def _language_name(code: str) -> str:
+    """The language's name in the reader's language and its code, e.g. `Spanish (es)`; the
+    bare code for a language Django does not know."""
+    try:
+        return f"{translation.get_language_info(code)['name_translated']} ({code})"
+    except KeyError:
+        return code
 
 
 def attention_counts(user: User) -> tuple[int, int]:
@@ -479,3 +554,240 @@ def save_reply_template(form_instance: ReplyTemplate, *, by: User) -> ReplyTempl
             details={"language": form_instance.language, "neutral": form_instance.neutral},
         )
     return form_instance
+
+
+# Questions a crisis response asks the people it concerns, after their request is stored.
+MAX_QUESTIONS = 10
+QUESTION_LENGTH = 300
+
+
+def _question_texts(texts: dict[str, str]) -> dict[str, str]:
+    kept = {
+        code: texts[code].strip()
+        for code, _name in settings.LANGUAGES
+        if (texts.get(code) or "").strip()
+    }
+    if "en" not in kept:
+        raise TransitionRefusedError(
+            _("Write the question in English: it is shown where a language has no wording.")
+        )
+    if any(len(text) > QUESTION_LENGTH for text in kept.values()):
+        raise TransitionRefusedError(
+            _("Keep each wording under %(limit)d characters.") % {"limit": QUESTION_LENGTH}
+        )
+    return kept
+
+
+def _locked_questions(response_id: Any) -> list[CrisisQuestion]:
+    """The response's questions in order, its row locked: writes to them take turns."""
+    CrisisResponse.objects.select_for_update().get(pk=response_id)
+    return list(CrisisQuestion.objects.filter(response_id=response_id).order_by("position", "id"))
+
+
+def _still_there(question: CrisisQuestion, siblings: list[CrisisQuestion]) -> CrisisQuestion:
+    for sibling in siblings:
+        if sibling.pk == question.pk:
+            return sibling
+    raise TransitionRefusedError(_("Someone else removed this question meanwhile."))
+
+
+def _renumber(questions: list[CrisisQuestion]) -> None:
+    for position, question in enumerate(questions):
+        if question.position != position:
+            question.position = position
+            question.save(update_fields=["position"])
+
+
+def add_crisis_question(
+    response: CrisisResponse, texts: dict[str, str], *, by: User
+) -> CrisisQuestion:
+    """A new last question for the response, worded per language code (English required,
+    empty wordings left out). Raises TransitionRefusedError, adding nothing, without
+    English, past QUESTION_LENGTH or past MAX_QUESTIONS."""
+    kept = _question_texts(texts)
+    with transaction.atomic():
+        siblings = _locked_questions(response.pk)
+        if len(siblings) >= MAX_QUESTIONS:
+            raise TransitionRefusedError(
+                _("A response asks at most %(limit)d questions.") % {"limit": MAX_QUESTIONS}
+            )
+        question = CrisisQuestion.objects.create(
+            response=response, position=len(siblings), texts=kept
+        )
+        log_action(
+            by,
+            "cases.crisis_question.added",
+            question,
+            details={"response": str(response.pk), "languages": ",".join(kept)},
+        )
+    return question
+
+
+def change_crisis_question(
+    question: CrisisQuestion, texts: dict[str, str], *, by: User
+) -> CrisisQuestion:
+    """New wordings for a question (as add_crisis_question); TransitionRefusedError, changing
+    nothing, when they are refused or the question was removed meanwhile."""
+    kept = _question_texts(texts)
+    with transaction.atomic():
+        current = _still_there(question, _locked_questions(question.response_id))
+        current.texts = kept
+        current.save(update_fields=["texts"])
+        log_action(
+            by,
+            "cases.crisis_question.changed",
+            current,
+            details={"response": str(current.response_id), "languages": ",".join(kept)},
+        )
+    return current
+
+
+def move_crisis_question(question: CrisisQuestion, step: int, *, by: User) -> None:
+    """Move a question `step` places (-1: up, 1: down); the first stays first and the last
+    last. TransitionRefusedError when it was removed meanwhile."""
+    with transaction.atomic():
+        siblings = _locked_questions(question.response_id)
+        current = _still_there(question, siblings)
+        index = siblings.index(current)
+        target = min(max(index + step, 0), len(siblings) - 1)
+        if target == index:
+            return
+        siblings.insert(target, siblings.pop(index))
+        _renumber(siblings)
+        log_action(
+            by,
+            "cases.crisis_question.moved",
+            current,
+            details={"response": str(current.response_id), "position": target},
+        )
+
+
+def remove_crisis_question(question: CrisisQuestion, *, by: User) -> None:
+    """Remove a question; answers already sent stay in their cases' messages.
+    TransitionRefusedError when it was removed meanwhile."""
+    with transaction.atomic():
+        siblings = _locked_questions(question.response_id)
+        current = _still_there(question, siblings)
+        removed_pk = current.pk
+        current.delete()
+        _renumber([sibling for sibling in siblings if sibling is not current])
+        log_action(
+            by,
+            "cases.crisis_question.removed",
+            object_type="crisisquestion",
+            object_id=removed_pk,
+            details={"response": str(question.response_id)},
+        )
+
+
+def record_crisis_answers(request: HelpRequest) -> bool:
+    """Inside the intake transaction that stores the person's answers to their crisis
+    response's questions: mark them answered on the case (an event, no content; the intake
+    audit entry covers it), under the case's row lock. False, changing nothing, when they
+    were answered already or the request has no case."""
+    case = Case.objects.filter(request_id=request.pk).first()
+    if case is None:
+        return False
+    current = _locked(case, None)
+    if current.events.filter(kind=CaseEvent.Kind.ANSWERS).exists():
+        return False
+    CaseEvent.objects.create(case=current, kind=CaseEvent.Kind.ANSWERS)
+    return True
+
+
+# --- Surge volunteers: temporary accounts for one crisis response's triage queue ---------
+
+# Cases shared with a surge team per transaction: the public form waits for the writer.
+SURGE_SHARE_BATCH = 100
+
+
+def _held_surge_key(team_id: Any) -> TeamKey | None:
+    return (
+        TeamKey.objects.filter(team_id=team_id, retired_at__isnull=True, copies__isnull=False)
+        .order_by("-version")
+        .first()
+    )
+
+
+def surge_team_keys(country: str, on: date) -> list[TeamKey]:
+    """The key a new request from `country` received `on` is sealed to besides the intake
+    team's: the current key of its crisis response's surge team, once a member holds it.
+    Asked before every public request is stored: one query without a surge team, two with."""
+    response = crisis_for(country, on)
+    if response is None or response.surge_team_id is None:
+        return []
+    held = _held_surge_key(response.surge_team_id)
+    return [held] if held is not None else []
+
+
+def _surge_team(response: CrisisResponse, *, by: User) -> Team:
+    """The response's surge team, made on first use (the response row is locked meanwhile).
+    Its key is made like any team's: when its first member gets keys at first sign-in."""
+    locked = CrisisResponse.objects.select_for_update().get(pk=response.pk)
+    if locked.surge_team is not None:
+        return locked.surge_team
+    suffix = f" ({locked.pk.hex[:8]})"
+    team = Team.objects.create(
+        name=f"Surge: {locked.name}"[: 80 - len(suffix)] + suffix, role=Role.SURGE_VOLUNTEER
+    )
+    locked.surge_team = team
+    locked.save(update_fields=["surge_team"])
+    log_action(by, "cases.crisis.surge_team_created", locked, details={"team": str(team.pk)})
+    response.surge_team = team
+    return team
+
+
+def create_surge_account(
+    response: CrisisResponse, *, email: str, display_name: str, expires_on: date, by: User
+) -> tuple[User, str]:
+    """A surge volunteer account for the response's triage queue, in its surge team (made
+    on first use), ending at the start of `expires_on` (site time). Returns the account and
+    its one-time password: like every account, it chooses its own password, sets up a
+    second factor and gets its keys at first sign-in.
+
+    Raises ValueError for an end date not after today or more than
+    CASES_SURGE_ACCOUNT_MAX_DAYS ahead, IntegrityError when the address is taken; either
+    way nothing is stored.
+    """
+    today = timezone.localdate()
+    if not today < expires_on <= today + timedelta(days=settings.CASES_SURGE_ACCOUNT_MAX_DAYS):
+        raise ValueError("the end date must be after today and within the allowed days")
+    ends_at = timezone.make_aware(datetime.combine(expires_on, time.min))
+    with transaction.atomic():
+        team = _surge_team(response, by=by)
+        user, password = create_staff(email, display_name, [team], by=by, expires_at=ends_at)
+        log_action(
+            by, "cases.crisis.surge_account_created", response, details={"user": str(user.pk)}
+        )
+    return user, password
+
+
+def share_with_surge_team(response: CrisisResponse, keys: vault.UnlockedKeys, *, by: User) -> int:
+    """Seal the case keys of the response's new cases to its surge team's current key:
+    the requests that came before the team or its key existed. Only cases `by` may open
+    and their keys open are shared; each grant is audited by the vault, each batch is one
+    transaction. Returns how many were shared. Raises vault.KeysUnavailableError when no
+    surge volunteer of the response holds the team's key yet."""
+    held = _held_surge_key(response.surge_team_id) if response.surge_team_id else None
+    if held is None:
+        raise vault.KeysUnavailableError("no surge volunteer of this response has keys yet")
+    waiting = list(
+        visible_cases(by)
+        .filter(crisis=response, state=State.NEW)
+        .exclude(keyring__grants__team_key=held)
+        .order_by("received_at")
+        .values_list("pk", flat=True)
+    )
+    shared = 0
+    for start in range(0, len(waiting), SURGE_SHARE_BATCH):
+        batch = Case.objects.filter(pk__in=waiting[start : start + SURGE_SHARE_BATCH])
+        with transaction.atomic():
+            for case in batch.select_related("keyring"):
+                try:
+                    vault.grant_keyring(case.keyring, keys, team=held.team, by=by)
+                except vault.KeysUnavailableError:
+                    continue  # a case this person's keys do not open
+                shared += 1
+    with transaction.atomic():
+        log_action(by, "cases.crisis.shared_with_surge_team", response, details={"cases": shared})
+    return shared

@@ -6,29 +6,53 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from waystation.accounts.access import coordinator_required, role_required, staff_user
 from waystation.accounts.models import Role
 from waystation.audit.services import log_action
-from waystation.vault.access import NotUnlockedError, keyring_key, open_sealed_fields
+from waystation.partners.attestations import attestation_list
+from waystation.vault.access import (
+    NotUnlockedError,
+    UnreadableError,
+    keyring_key,
+    open_sealed_fields,
+)
 from waystation.vault.fields import decrypt_value
 from waystation.vault.services import KeysUnavailableError
 from waystation.vault.session import keys_for
 
-from . import queue, services
-from .access import QUEUE_ROLES, case_behind_glass, get_case_for_user, visible_cases
-from .candidates import possible_duplicates
+from . import merging, queue, services
+from .access import (
+    CASE_ROLES,
+    QUEUE_ROLES,
+    case_behind_glass,
+    crisis_responses_for,
+    get_case_for_user,
+    get_evidence_for_user,
+    surge_accounts,
+    visible_cases,
+)
+from .candidates import duplicate_decisions, possible_duplicates
+from .evidence import (
+    EvidenceItem,
+    NoPreviewError,
+    evidence_items,
+    inline_response,
+    open_derivative,
+)
 from .forms import (
     AssignForm,
     BreakGlassForm,
     BulkForm,
     CrisisForm,
+    CrisisQuestionForm,
+    DuplicateDecisionForm,
     MoveForm,
     NoteForm,
     QueueFilterForm,
@@ -36,7 +60,8 @@ from .forms import (
     ReplyTemplateForm,
     TaskForm,
 )
-from .models import BreakGlass, Case, CrisisResponse, ReplyTemplate, State, Task
+from .merged import merged_histories
+from .models import BreakGlass, Case, CrisisQuestion, CrisisResponse, ReplyTemplate, State, Task
 from .signals import signals_for
 from .workflow import TransitionRefusedError
 
@@ -49,14 +74,24 @@ REQUEST_FIELDS = [
     "documents",
     "contact",
 ]
+# What the page says after each duplicate decision.
+DECIDED = {
+    "link": gettext_lazy("The cases are linked: both stay open."),
+    "dismiss": gettext_lazy("Not the same person: it is no longer suggested as a duplicate."),
+    "merge_here": gettext_lazy("Merged: its history is shown on this case."),
+    "merge_there": gettext_lazy("Merged: the history of the case you came from is shown here."),
+}
 
 
-@role_required(*QUEUE_ROLES)
+@role_required(*CASE_ROLES)
 @require_http_methods(["GET"])
 def case_queue(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
-    default_state = State.NEW if user.has_role(QUEUE_ROLES[0]) else State.TRIAGED
-    form = QueueFilterForm(request.GET or {"state": default_state})
+    triage = user.has_role(Role.INTAKE_VOLUNTEER, Role.SURGE_VOLUNTEER)
+    default_state = State.NEW if triage else State.TRIAGED
+    form = QueueFilterForm(
+        request.GET or {"state": default_state}, responses=crisis_responses_for(user)
+    )
     data: dict[str, Any] = form.cleaned_data if form.is_valid() else {"state": default_state}
     filters = queue.Filters(
         state=data.get("state", ""),
@@ -67,8 +102,10 @@ def case_queue(request: HttpRequest) -> HttpResponse:
         overdue=bool(data.get("overdue")),
         due_soon=bool(data.get("due_soon")),
         crisis=data["crisis"].pk if data.get("crisis") else None,
+        referred_by=data.get("referred_by", ""),
     )
-    cases = visible_cases(user)
+    # The page and both counts keep the state filter, so visibility may be asked per state.
+    cases = visible_cases(user, state=filters.state)
     now = timezone.now()
     shown = queue.page(cases, filters, after=request.GET.get("after", ""), now=now)
     more = (
@@ -106,16 +143,19 @@ def _detail(
 ) -> HttpResponse:
     content, thread, notes, why_not = None, None, None, ""
     tasks = list(case.tasks.select_related("owner").order_by("status", "due_on"))
+    evidence: list[EvidenceItem] | None = None
     try:
         content = open_sealed_fields(request, case.request, REQUEST_FIELDS)
         key = keyring_key(request, case.keyring)
         thread = services.thread(case, key)
+        evidence = evidence_items(case, key)
         notes = [
             (note, decrypt_value(key, note, "text"))
             for note in case.notes.select_related("by").order_by("-written_at")
         ]
         titles = {task.pk: decrypt_value(key, task, "title") for task in tasks}
         candidates = possible_duplicates(request, case, key, staff_user(request))
+        merged = merged_histories(request, case, staff_user(request), REQUEST_FIELDS)
     except NotUnlockedError:
         why_not = "locked"
     except KeysUnavailableError:
@@ -123,7 +163,7 @@ def _detail(
     else:
         log_action(staff_user(request), "cases.case.read", case)
     if content is None:
-        titles, candidates = {}, []
+        titles, candidates, merged = {}, [], []
     initial = {"version": case.version}
     return render(
         request,
@@ -132,6 +172,7 @@ def _detail(
             "case": case,
             "content": content,
             "thread": thread,
+            "evidence": evidence,
             "why_not": why_not,
             "events": case.events.select_related("by").order_by("-at")[:50],
             "move_form": form or MoveForm(initial=initial),
@@ -144,20 +185,47 @@ def _detail(
             "task_form": task_form or TaskForm(initial={"owner": staff_user(request).pk}),
             "today": timezone.localdate(),
             "overdue": case.is_overdue(),
-            "signals": signals_for(case),
+            "signals": signals_for(case, content),
             "candidates": candidates,
+            "decisions": duplicate_decisions(case, staff_user(request)),
+            "merged": merged,
+            "attestations": attestation_list(request, case),
         },
         status=status,
     )
 
 
-@role_required(*QUEUE_ROLES)
+@role_required(*CASE_ROLES)
 @require_http_methods(["GET"])
 def case_detail(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     return _detail(request, get_case_for_user(staff_user(request), pk))
 
 
-@role_required(*QUEUE_ROLES)
+# Verifiers judge evidence: they open the files of the cases they see (in verification).
+@role_required(*CASE_ROLES, Role.VERIFIER)
+@require_http_methods(["GET"])
+def case_evidence(request: HttpRequest, pk: uuid.UUID, evidence: uuid.UUID) -> HttpResponseBase:
+    """A file the person sent, shown as its derivative (never the original); each look
+    is audited."""
+    user = staff_user(request)
+    case, item = get_evidence_for_user(user, pk, evidence)
+    try:
+        derivative = open_derivative(case, item, keyring_key(request, case.keyring))
+    except NotUnlockedError:
+        why_not = "locked"
+    except KeysUnavailableError:
+        why_not = "no_keys"
+    except NoPreviewError:
+        why_not = "no_preview"
+    except UnreadableError:
+        why_not = "damaged"
+    else:
+        log_action(user, "cases.evidence.read", item, details={"case": str(case.pk)})
+        return inline_response(item, derivative)
+    return render(request, "cases/evidence_unavailable.html", {"case": case, "why_not": why_not})
+
+
+@role_required(*CASE_ROLES)
 @require_POST
 def case_move(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
@@ -223,7 +291,7 @@ def break_glass_review(request: HttpRequest) -> HttpResponse:
     return render(request, "cases/break_glass_review.html", {"entries": entries})
 
 
-@role_required(*QUEUE_ROLES)
+@role_required(*CASE_ROLES)
 @require_POST
 def case_assign(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
@@ -256,7 +324,7 @@ def case_assign(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     return redirect("cases:detail", pk=case.pk)
 
 
-@role_required(*QUEUE_ROLES)
+@role_required(*CASE_ROLES)
 @require_POST
 def case_reply(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
@@ -275,6 +343,35 @@ def case_reply(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     return redirect("cases:detail", pk=case.pk)
 
 
+@role_required(*CASE_ROLES)
+@require_POST
+def duplicate_decide(request: HttpRequest, pk: uuid.UUID, other: uuid.UUID) -> HttpResponse:
+    """Link, merge or dismiss a possible duplicate; both cases must be the user's to open."""
+    user = staff_user(request)
+    case, other_case = get_case_for_user(user, pk), get_case_for_user(user, other)
+    form = DuplicateDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Nothing was changed: choose a decision again."))
+        return _detail(request, case, status=400)
+    data = form.cleaned_data
+    try:
+        shown = merging.decide(
+            case,
+            other_case,
+            data["decision"],
+            by=user,
+            keys=keys_for(request),
+            expected_version=data["version"],
+            other_version=data["other_version"],
+        )
+    except TransitionRefusedError as refused:
+        messages.error(request, refused.message)
+        case.refresh_from_db()
+        return _detail(request, case, status=400)
+    messages.success(request, DECIDED[data["decision"]])
+    return redirect("cases:detail", pk=shown.pk)
+
+
 def _case_key(request: HttpRequest, case: Case) -> bytes | None:
     try:
         return keyring_key(request, case.keyring)
@@ -282,7 +379,7 @@ def _case_key(request: HttpRequest, case: Case) -> bytes | None:
         return None
 
 
-@role_required(*QUEUE_ROLES)
+@role_required(*CASE_ROLES)
 @require_POST
 def case_note(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
@@ -297,7 +394,7 @@ def case_note(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     return redirect("cases:detail", pk=case.pk)
 
 
-@role_required(*QUEUE_ROLES)
+@role_required(*CASE_ROLES)
 @require_POST
 def case_task(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
@@ -323,7 +420,7 @@ def case_task(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     return redirect("cases:detail", pk=case.pk)
 
 
-@role_required(*QUEUE_ROLES)
+@role_required(*CASE_ROLES)
 @require_POST
 def task_done(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
@@ -336,7 +433,7 @@ def task_done(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     return redirect("cases:detail", pk=task.case_id)
 
 
-@role_required(*QUEUE_ROLES)
+@role_required(*CASE_ROLES)
 @require_http_methods(["GET"])
 def my_tasks(request: HttpRequest) -> HttpResponse:
     user = staff_user(request)
@@ -359,7 +456,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     )
 
 
-@role_required(*QUEUE_ROLES)
+@role_required(*CASE_ROLES)
 @require_POST
 def bulk(request: HttpRequest) -> HttpResponse:
     """One action on many cases from the queue: all of them, or none."""
@@ -402,16 +499,23 @@ def bulk(request: HttpRequest) -> HttpResponse:
         )
 
     try:
-        done = services.bulk_apply(chosen, apply)
+        if action == BulkForm.Action.REPLY:
+            done = services.reply_in_bulk(chosen, data["template"], by=user)
+        else:
+            done = services.bulk_apply(chosen, apply)
     except TransitionRefusedError as refused:
         messages.error(request, refused.message)
     except KeysUnavailableError:
         messages.error(request, _("Nothing was changed: your keys do not open all of these cases."))
     else:
-        messages.success(
-            request,
-            ngettext("%(count)d case changed.", "%(count)d cases changed.", done) % {"count": done},
-        )
+        changed = ngettext("%(count)d case changed.", "%(count)d cases changed.", done)
+        if action == BulkForm.Action.REPLY:
+            changed = ngettext(
+                "The answer waits for %(count)d person on their follow-up page.",
+                "The answer waits for %(count)d people on their follow-up pages.",
+                done,
+            )
+        messages.success(request, changed % {"count": done})
     return _back_to_queue(back)
 
 
@@ -445,8 +549,96 @@ def surge(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     return render(
         request,
         "cases/crisis_surge.html",
-        {"response": response, "figures": services.surge_figures(response)},
+        {
+            "response": response,
+            "figures": services.surge_figures(response),
+            "questions": response.questions.all(),
+            "keeps_questions": staff_user(request).has_role(Role.COORDINATOR),
+            "surge_accounts": surge_accounts(staff_user(request), response),
+        },
     )
+
+
+def _questions_page(
+    request: HttpRequest,
+    response: CrisisResponse,
+    form: CrisisQuestionForm,
+    editing: CrisisQuestion | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "cases/crisis_question_list.html",
+        {
+            "response": response,
+            "questions": response.questions.all(),
+            "form": form,
+            "editing": editing,
+            "limit": services.MAX_QUESTIONS,
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def crisis_questions(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """A crisis response's extra questions for the people it concerns; a new one is added
+    here."""
+    response = get_object_or_404(CrisisResponse, pk=pk)
+    form = CrisisQuestionForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.add_crisis_question(response, form.texts(), by=staff_user(request))
+        except TransitionRefusedError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("Question added."))
+            return redirect("cases:crisis_questions", pk=response.pk)
+    return _questions_page(request, response, form)
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def crisis_question(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    question = get_object_or_404(CrisisQuestion.objects.select_related("response"), pk=pk)
+    data = request.POST if request.method == "POST" else None
+    form = CrisisQuestionForm(data, question=question)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.change_crisis_question(question, form.texts(), by=staff_user(request))
+        except TransitionRefusedError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("Question saved."))
+            return redirect("cases:crisis_questions", pk=question.response_id)
+    return _questions_page(request, question.response, form, editing=question)
+
+
+@coordinator_required
+@require_POST
+def crisis_question_move(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    question = get_object_or_404(CrisisQuestion, pk=pk)
+    step = {"up": -1, "down": 1}.get(request.POST.get("direction", ""))
+    try:
+        if step is None:
+            raise TransitionRefusedError(_("Choose whether the question moves up or down."))
+        services.move_crisis_question(question, step, by=staff_user(request))
+    except TransitionRefusedError as refused:
+        messages.error(request, refused.message)
+    return redirect("cases:crisis_questions", pk=question.response_id)
+
+
+@coordinator_required
+@require_POST
+def crisis_question_remove(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    question = get_object_or_404(CrisisQuestion, pk=pk)
+    try:
+        services.remove_crisis_question(question, by=staff_user(request))
+    except TransitionRefusedError as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Question removed."))
+    return redirect("cases:crisis_questions", pk=question.response_id)
 
 
 @coordinator_required

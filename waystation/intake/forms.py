@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from .models import Channel, Document, Risk
+from .questions import Question
 
 # Babel's territory list also holds continents, groupings and private-use codes.
 NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "XK"}
@@ -220,3 +221,43 @@ class ReplyForm(forms.Form):
 
 class EvidenceForm(forms.Form):
     file = forms.FileField(label=_("Photo or document (JPEG, PNG or PDF)"))
+
+
+class AnswersForm(forms.Form):
+    """Answers to the extra questions later apps ask (`questions.pending_questions`): each
+    optional, at least one to send. Fields are named after the questions' keys, so an
+    answer stays with its question whatever changed meanwhile."""
+
+    def __init__(self, *args: Any, asked: list[Question], **kwargs: Any) -> None:
+        # A question ends with its own punctuation.
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.asked = asked
+        for question in asked:
+            self.fields[self.field_name(question)] = forms.CharField(
+                label=question.text,
+                required=False,
+                max_length=2000,
+                widget=forms.Textarea(attrs={**SENSITIVE, "rows": 3}),
+            )
+
+    @staticmethod
+    def field_name(question: Question) -> str:
+        return f"answer-{question.source}-{question.key}"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        typed = any(str(data.get(self.field_name(q)) or "").strip() for q in self.asked)
+        if not typed and not self.errors:
+            raise forms.ValidationError(
+                _("Write at least one answer before sending. Every question is optional.")
+            )
+        return data
+
+    def answers(self) -> list[tuple[Question, str]]:
+        return [(q, str(self.cleaned_data.get(self.field_name(q)) or "")) for q in self.asked]
+
+    def fields_in_their_language(self) -> list[tuple[forms.BoundField, str]]:
+        """Each answer's field with the language its question is worded in (English
+        wording on another language's page is marked as such)."""
+        return [(self[self.field_name(q)], q.language) for q in self.asked]

@@ -22,7 +22,7 @@ from waystation.vault import services as vault
 from waystation.vault.fields import decrypt_value
 from waystation.vault.models import EncryptedFile
 
-from . import codes, derivatives, signals
+from . import codes, derivatives, questions, signals
 from .models import Channel, Evidence, HelpRequest, Message, SubmissionToken
 
 # Magic numbers of the evidence types accepted.
@@ -43,6 +43,10 @@ class AlreadySubmittedError(Exception):
 
 class EvidenceRefusedError(Exception):
     """The file is not a JPEG, PNG or PDF."""
+
+
+class AlreadyAnsweredError(Exception):
+    """The extra questions were answered before (a second click, another tab)."""
 
 
 @dataclass(frozen=True)
@@ -142,8 +146,17 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
     code = codes.new_code()
     digits = codes.normalize(code) or ""
     inbox_private, inbox_public = crypto.new_keypair()
+    received_at = timezone.now()
+    # Later apps may name more readers (a crisis response's surge team): public keys only.
+    replies: list[tuple[Any, Any]] = signals.request_readers.send(
+        sender=HelpRequest, country=answers.country, received_at=received_at
+    )
+    for _receiver, more in replies:
+        team_keys = [*team_keys, *more]
     prepared = vault.prepare_keyring(team_keys)
     tokens = blind.tokens_for(**_index_values(answers))
+    # Bands of a keyed MinHash: staff see bursts of near-identical narratives as a signal.
+    tokens |= blind.narrative_tokens(answers.narrative)
     # Read before the write transaction; two near-simultaneous duplicates may miss each
     # other, and staff see candidate matches on every case anyway.
     duplicate_of = earlier_request(tokens, answers.country)
@@ -154,6 +167,7 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
         region=answers.region,
         risk=answers.risk,
         language=language,
+        received_at=received_at,
         consented_at=timezone.now(),
         follow_up_lookup=codes.lookup_id(digits),
         person_public_key=codes.person_public_key(digits),
@@ -278,6 +292,36 @@ def person_reply(request: HelpRequest, text: str) -> Message:
     return message
 
 
+def send_answers(request: HelpRequest, answers: list[tuple[questions.Question, str]]) -> Message:
+    """The person's answers to the extra questions (`intake.questions`): one message sealed
+    for staff only, like any message from them, written as question and answer lines. Every
+    source asking these questions marks them answered in the same transaction. Raises
+    ValueError when every answer is blank, AlreadyAnsweredError (nothing stored) when a
+    source finds its questions answered already."""
+    text = questions.as_message(answers)
+    if not text:
+        raise ValueError("no answer to send")
+    with transaction.atomic():
+        if not questions.mark_answered(request, {question.source for question, _ in answers}):
+            raise AlreadyAnsweredError
+        message = Message.objects.create(
+            request=request,
+            sender=Message.Sender.PERSON,
+            for_staff=crypto.seal(bytes(request.inbox_public_key), text.encode()),
+        )
+        log_action(
+            None,
+            "intake.answers.received",
+            message,
+            details={
+                "request": str(request.pk),
+                "answered": sum(1 for _, answer in answers if answer.strip()),
+                "asked": len(answers),
+            },
+        )
+    return message
+
+
 def staff_reply(request: HelpRequest, text: str, *, by: Any) -> Message:
     """A message to the person, sealed to their follow-up key and to the case inbox."""
     with transaction.atomic():
@@ -332,6 +376,18 @@ def thread_for_staff(request: HelpRequest, keyring_key: bytes) -> list[tuple[Mes
     ]
 
 
+def derivative_key(evidence: Evidence, inbox: bytes) -> bytes | None:
+    """The key of the evidence's derivative (the copy without metadata), from its sealed keys
+    opened with the request's inbox key (`inbox_key`); None when it has no derivative. The
+    original's key is left unread: staff pages never open originals. Raises
+    crypto.DecryptionError when the sealed keys are damaged."""
+    try:
+        keys = json.loads(crypto.unseal(inbox, bytes(evidence.sealed_keys)))
+        return bytes.fromhex(keys["derivative"]) or None
+    except (ValueError, KeyError, TypeError) as error:
+        raise crypto.DecryptionError("malformed evidence keys") from error
+
+
 def _sniff(head: bytes) -> str | None:
     for magic, content_type in ALLOWED_TYPES.items():
         if head.startswith(magic):
@@ -350,8 +406,12 @@ def add_evidence(request: HelpRequest, stored: EncryptedFile, file_key: bytes) -
         raise EvidenceRefusedError
     derivative_key = crypto.new_key()
     clean = derivatives.clean_copy(data, content_type)
+    # The same file in several requests is a signal for staff; the token is keyed, so the
+    # database alone cannot confirm that a given file is here.
+    same_file = blind.evidence_token(files.read_meta(stored, file_key).sha256)
     with transaction.atomic():
         stored.save()
+        blind.add_tokens(request.keyring, [same_file])
         derivative = None
         if clean is not None:
             derivative = files.store_stream(

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import get_language, gettext_lazy
@@ -23,8 +24,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from waystation.vault import crypto
 from waystation.vault.uploads import EncryptingUploadHandler, csrf_protect
 
-from . import abuse, codes, services, session
-from .forms import CodeForm, EvidenceForm, ReplyForm, RequestForm
+from . import abuse, codes, questions, services, session
+from .forms import AnswersForm, CodeForm, EvidenceForm, ReplyForm, RequestForm
 from .models import HelpRequest
 
 logger = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ def _switch_language(request: HttpRequest, code: str) -> HttpResponse:
 CSRF_PLACEHOLDER = "csrfplaceholder5b0e1c7a"
 FORM_TOKEN_PLACEHOLDER = "formtokenplaceholder3f9d2e61"  # noqa: S105 - not a secret
 CODE_PLACEHOLDER = "codeplaceholder80c4e1d9"
+QUESTIONS_PLACEHOLDER = "questionsplaceholder2b7e94c1"
 _page_copies: dict[tuple[str, str], str] = {}
 
 
@@ -138,9 +140,11 @@ def _from_copy(
     name: str,
     build: Callable[[], HttpResponse],
     fills: dict[str, str],
+    markup: dict[str, str] | None = None,
 ) -> HttpResponse:
     """The page `build` renders (with CSRF_PLACEHOLDER as its CSRF token), rendered once
-    per language and process, with each placeholder in `fills` replaced by its value."""
+    per language and process, with each placeholder in `fills` replaced by its value, then
+    each in `markup` by HTML already rendered (and escaped) for this visitor."""
     key = (name, get_language() or settings.LANGUAGE_CODE)
     page = _page_copies.get(key)
     if page is None:
@@ -148,6 +152,9 @@ def _from_copy(
         _page_copies[key] = page
     for placeholder, value in {CSRF_PLACEHOLDER: get_token(request), **fills}.items():
         page = page.replace(placeholder, escape(value))
+    # Last, so nothing written in the markup (a question's wording) is taken for a placeholder.
+    for placeholder, html in (markup or {}).items():
+        page = page.replace(placeholder, html)
     return HttpResponse(page)
 
 
@@ -161,13 +168,16 @@ def _blank_form_page(request: HttpRequest) -> HttpResponse:
     return _from_copy(request, "form", build, {FORM_TOKEN_PLACEHOLDER: services.new_form_token()})
 
 
-def _received_page(request: HttpRequest, code: str) -> HttpResponse:
+def _received_page(
+    request: HttpRequest, code: str, help_request: HelpRequest | None
+) -> HttpResponse:
     def build() -> HttpResponse:
         return render(
             request,
             "intake/request_received.html",
             {
                 "code": CODE_PLACEHOLDER,
+                "questions": QUESTIONS_PLACEHOLDER,
                 "response_days": settings.RESPONSE_DAYS,
                 "evidence_form": EvidenceForm(),
                 "max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
@@ -175,7 +185,23 @@ def _received_page(request: HttpRequest, code: str) -> HttpResponse:
             },
         )
 
-    return _from_copy(request, "received", build, {CODE_PLACEHOLDER: code})
+    # The extra questions depend on the request (e.g. its crisis response), so they are
+    # rendered apart from the copy every request of the language shares. They are optional:
+    # failing to look them up must never cost the person the only sight of their code.
+    asked: list[questions.Question] = []
+    if help_request is not None:
+        try:
+            asked = questions.pending_questions(help_request, get_language())
+        except DatabaseError:
+            logger.exception("The extra questions could not be read; the code was shown.")
+    block = ""
+    if asked:
+        block = render_to_string(
+            "intake/_questions_form.html", {"answers_form": AnswersForm(asked=asked)}, request
+        )
+    return _from_copy(
+        request, "received", build, {CODE_PLACEHOLDER: code}, {QUESTIONS_PLACEHOLDER: block}
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -199,7 +225,7 @@ def ask(request: HttpRequest) -> HttpResponse:
         return _form_page(request, form, status=429, limited=message)
     if form.cleaned_data["website"]:
         # Filled by software, not a person: the same page, and nothing is stored.
-        return _received_page(request, codes.new_code())
+        return _received_page(request, codes.new_code(), None)
     try:
         help_request, code = services.submit_request(
             _answers(form.cleaned_data),
@@ -216,7 +242,7 @@ def ask(request: HttpRequest) -> HttpResponse:
         logger.exception("A request could not be stored; the person was asked to try again.")
         return _form_page(request, form, status=503, try_again=True)
     # The person is signed in to follow up at once, so they can add evidence right away.
-    response = _received_page(request, code)
+    response = _received_page(request, code, help_request)
     private = codes.person_private_key(codes.normalize(code) or "")
     session.remember(request, response, str(help_request.pk), private)
     return response
@@ -229,10 +255,15 @@ def _follow_up_page(
     status: int = 200,
     **context: object,
 ) -> HttpResponse:
+    answers_form = context.pop("answers_form", None)
+    if answers_form is None:
+        asked = questions.pending_questions(help_request, get_language())
+        answers_form = AnswersForm(asked=asked) if asked else None
     return render(
         request,
         "intake/follow_up.html",
         {
+            "answers_form": answers_form,
             "thread": services.messages_for_person(help_request, private),
             "reply_form": context.pop("reply_form", ReplyForm()),
             "evidence_form": context.pop("evidence_form", EvidenceForm()),
@@ -266,7 +297,23 @@ def follow_up(request: HttpRequest) -> HttpResponse:
         return _follow_up_page(request, help_request, private, status=400, reply_form=form)
     if request.method == "POST" and action == "delete":
         services.delete_for_person(help_request, request.POST.get("message", "")[:36])
+    if request.method == "POST" and action == "answers":
+        return _send_answers(request, help_request, private)
     return _follow_up_page(request, help_request, private)
+
+
+def _send_answers(request: HttpRequest, help_request: HelpRequest, private: bytes) -> HttpResponse:
+    asked = questions.pending_questions(help_request, get_language())
+    if not asked:
+        return _follow_up_page(request, help_request, private, answers_gone=True)
+    form = AnswersForm(request.POST, asked=asked)
+    if not form.is_valid():
+        return _follow_up_page(request, help_request, private, status=400, answers_form=form)
+    try:
+        services.send_answers(help_request, form.answers())
+    except services.AlreadyAnsweredError:
+        return _follow_up_page(request, help_request, private, answers_gone=True)
+    return _follow_up_page(request, help_request, private, answers_sent=True)
 
 
 def _code_login(request: HttpRequest) -> HttpResponse:

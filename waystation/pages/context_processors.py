@@ -14,10 +14,28 @@ def site(request: HttpRequest) -> dict[str, Any]:
         return isinstance(user, User) and user.has_role(Role.COORDINATOR)
 
     def works_a_queue() -> bool:
-        return isinstance(user, User) and user.has_role(Role.INTAKE_VOLUNTEER, Role.CASEWORKER)
+        return isinstance(user, User) and user.has_role(
+            Role.INTAKE_VOLUNTEER, Role.CASEWORKER, Role.SURGE_VOLUNTEER
+        )
+
+    def reads_partners() -> bool:
+        return isinstance(user, User) and user.has_role(
+            Role.COORDINATOR, Role.CASEWORKER, Role.VERIFIER
+        )
+
+    def sees_verification() -> bool:
+        return isinstance(user, User) and user.has_role(
+            Role.INTAKE_VOLUNTEER, Role.CASEWORKER, Role.VERIFIER, Role.COORDINATOR
+        )
+
+    def is_partner() -> bool:
+        return isinstance(user, User) and user.has_role(Role.PARTNER)
 
     return {
         "works_a_queue": works_a_queue,
+        "reads_partners": reads_partners,
+        "is_partner": is_partner,
+        "sees_verification": sees_verification,
         "site_title": settings.SITE_TITLE,
         "quick_exit_url": settings.QUICK_EXIT_URL,
         "favicon": settings.FAVICON,

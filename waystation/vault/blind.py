@@ -2,8 +2,9 @@
 duplicate case without decrypting anything.
 
 Only the kinds in `BlindIndexToken.Kind` are ever indexed (phone, e-mail, name word, name
-sound). A token is HMAC-SHA256 of `kind:value`, truncated to 128 bits and stored as 32
-lowercase hex characters; without the keys a token cannot be computed from a guess.
+sound, full name, evidence file, narrative band). A token is HMAC-SHA256 of `kind:value`,
+truncated to 128 bits and stored as 32 lowercase hex characters; without the keys a token
+cannot be computed from a guess.
 
 Keys and rotation. `settings.BLIND_INDEX_KEYS` lists the keys newest first; when it is empty
 one key is derived from SECRET_KEY. Key version N (1 = oldest) is a chain:
@@ -31,16 +32,35 @@ Normalization, so that different spellings of one value meet:
   (Metaphone). The sound exists because transliteration alone rarely meets: "Aleksei" and
   "Alexey" share only ALKS, and anyascii writes Arabic and Persian without their short vowels
   ("محمد" -> "mhmd"), which meets "Mohammed" only through their common code MHMT.
+
+Evidence files and narratives, for the fraud signals staff see on a case:
+
+- evidence: the SHA-256 of the file as the person sent it, keyed like every other token. A
+  plain SHA-256 would let anyone holding a file confirm it is here; this token needs the key.
+- narrative: a keyed MinHash. The text is normalized (compatibility forms, accents and
+  letter case dropped) and cut into words; every run of NARRATIVE_SHINGLE_WORDS words is a
+  shingle, valued from keyed hashes of its words. NARRATIVE_BANDS x NARRATIVE_ROWS keyed
+  permutations give a signature whose values agree between two texts as often as their
+  shingle sets overlap (Jaccard similarity); each band of NARRATIVE_ROWS values becomes one
+  token. The keys come from the oldest blind-index key, as every version-1 token's does.
+  Two narratives are near-identical when they share NARRATIVE_MIN_SHARED_BANDS bands or
+  more: about 99 % of pairs whose shingles overlap by two thirds (a few words changed,
+  sentences reordered), about one pair in 100,000 of unrelated narratives (overlap about
+  0.02; `bench/signals.py` measures both). Texts under NARRATIVE_MIN_WORDS words get no
+  tokens: short pleas for help are written alike by different people.
 """
 
+import functools
 import hashlib
 import hmac
 import re
+import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 
 import jellyfish
+import numpy as np
 import phonenumbers
 from anyascii import anyascii
 from django.conf import settings
@@ -56,6 +76,16 @@ KEY_PURPOSE = b"waystation blind index v1"
 TOKEN_HEX_CHARS = 32
 MIN_NAME_WORD = 2
 GMAIL_DOMAINS = frozenset({"gmail.com", "googlemail.com"})
+# Narratives (see above): words needed, words to a shingle, bands, values to a band, and
+# the bands two near-identical narratives share.
+NARRATIVE_MIN_WORDS = 12
+NARRATIVE_SHINGLE_WORDS = 3
+NARRATIVE_BANDS = 12
+NARRATIVE_ROWS = 2
+NARRATIVE_MIN_SHARED_BANDS = 2
+NARRATIVE_KEY_PURPOSE = b"waystation narrative minhash v1"
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+_NARRATIVE_WORD = re.compile(r"\w+")
 
 # anyascii writes apostrophes, the Arabic ayn and hamza as ' or `; they join a word
 # ("O'Brien", "Ma'mun") rather than split it.
@@ -207,6 +237,96 @@ def tokens_for(
     return {(kind, _token(kind, value, keys)) for kind, value in pairs}
 
 
+# --- Evidence files and narratives --------------------------------------------------------
+
+
+def evidence_token(sha256: str) -> tuple[str, str]:
+    """(kind, token) of an evidence file, from the SHA-256 of its bytes as 64 hex digits
+    (`files.FileMeta.sha256`). Raises ValueError for anything else."""
+    digest = sha256.strip().lower()
+    if not _SHA256_HEX.fullmatch(digest):
+        raise ValueError("not a SHA-256 in hex")
+    return Kind.EVIDENCE.value, _token(Kind.EVIDENCE.value, digest, _keys())
+
+
+def narrative_words(text: str) -> list[str]:
+    """The words of a narrative in order: compatibility forms folded (NFKD), accents and
+    other combining marks dropped, letter case folded. Never raises."""
+    if not text:
+        return []
+    if not text.isascii():
+        text = "".join(
+            char for char in unicodedata.normalize("NFKD", text) if not unicodedata.combining(char)
+        )
+    return _NARRATIVE_WORD.findall(text.casefold())
+
+
+def narrative_tokens(text: str) -> set[tuple[str, str]]:
+    """(kind, token) for each band of the narrative's keyed MinHash under the current key:
+    NARRATIVE_BANDS of them, or none for a text under NARRATIVE_MIN_WORDS words. Never
+    raises."""
+    words = narrative_words(text)
+    if len(words) < NARRATIVE_MIN_WORDS:
+        return set()
+    keys = _keys()
+    word_hasher, mixer, multipliers, offsets = _minhash_parameters(keys[0])
+    # Each distinct word is hashed once; a shingle's value is its words' hashes chained
+    # (h1 * m + h2) * m + h3, modulo 2**64 as numpy wraps unsigned overflow.
+    distinct: dict[str, int] = {}
+    positions = np.fromiter(
+        (distinct.setdefault(word, len(distinct)) for word in words), dtype=np.intp
+    )
+    hashed = np.fromiter(
+        (_keyed_hash(word_hasher, word) for word in distinct), dtype=np.uint64, count=len(distinct)
+    )[positions]
+    count = len(words) - NARRATIVE_SHINGLE_WORDS + 1
+    shingles = np.zeros(count, dtype=np.uint64)
+    for offset in range(NARRATIVE_SHINGLE_WORDS):
+        shingles = shingles * mixer + hashed[offset : offset + count]
+    # One multiply-add permutation per signature value; the smallest image over the
+    # distinct shingles is the MinHash.
+    signature = (np.unique(shingles)[:, None] * multipliers + offsets).min(axis=0)
+    tokens = set()
+    for band in range(NARRATIVE_BANDS):
+        rows = signature[band * NARRATIVE_ROWS : (band + 1) * NARRATIVE_ROWS]
+        value = f"{band}:{rows.tobytes().hex()}"
+        tokens.add((Kind.NARRATIVE.value, _token(Kind.NARRATIVE.value, value, keys)))
+    return tokens
+
+
+def _keyed_hash(keyed: hashlib.blake2b, word: str) -> int:
+    hasher = keyed.copy()
+    # "surrogatepass": text that is not valid Unicode still hashes, rather than raising.
+    hasher.update(word.encode("utf-8", "surrogatepass"))
+    return int.from_bytes(hasher.digest())
+
+
+@functools.lru_cache(maxsize=4)
+def _minhash_parameters(
+    oldest_key: bytes,
+) -> tuple[hashlib.blake2b, np.uint64, np.ndarray, np.ndarray]:
+    """A keyed hasher for words (copied for each one), the odd number that chains a
+    shingle's word hashes, and the permutations' odd multipliers and offsets: all derived
+    from the oldest blind-index key, as every version-1 token is, so rotation can chain
+    over the tokens."""
+    key = crypto.derive_key(oldest_key, NARRATIVE_KEY_PURPOSE)
+    count = NARRATIVE_BANDS * NARRATIVE_ROWS
+    stream = b"".join(
+        hashlib.blake2b(bytes([block]), key=key, digest_size=64).digest()
+        for block in range(-(-(2 * count + 1) * 8 // 64))
+    )
+    values = np.frombuffer(stream, dtype="<u8").astype(np.uint64)
+    odd = np.uint64(1)
+    multipliers, offsets = values[:count] | odd, values[count : 2 * count]
+    word_key = crypto.derive_key(key, b"words")
+    return (
+        hashlib.blake2b(key=word_key, digest_size=8),
+        values[2 * count] | odd,
+        multipliers,
+        offsets,
+    )
+
+
 # --- Storage and lookup --------------------------------------------------------------------
 
 
@@ -217,11 +337,16 @@ def index_keyring(
     emails: Iterable[str] = (),
     names: Iterable[str] = (),
     region: str | None = None,
+    narrative: str = "",
+    evidence: Iterable[str] = (),
 ) -> int:
-    """Replace the keyring's tokens with those of these values, in one transaction; returns
-    how many were stored. Raises ValueError when the keyring is shredded or gone, and TypeError
-    when a single string is passed where a collection is expected."""
+    """Replace the keyring's tokens with those of these values (`evidence`: the SHA-256 of
+    each evidence file), in one transaction; returns how many were stored. Raises ValueError
+    when the keyring is shredded or gone or an evidence hash is malformed, and TypeError when
+    a single string is passed where a collection is expected."""
     pairs = tokens_for(phones=phones, emails=emails, names=names, region=region)
+    pairs |= narrative_tokens(narrative)
+    pairs |= {evidence_token(sha256) for sha256 in _collection(evidence, "evidence")}
     version = current_key_version()
     rows = [
         BlindIndexToken(keyring=keyring, kind=kind, token=token, key_version=version)
@@ -247,6 +372,34 @@ def store_tokens(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> int:
         for kind, token in sorted(set(tokens))
     ]
     BlindIndexToken.objects.bulk_create(rows)
+    return len(rows)
+
+
+def add_tokens(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> int:
+    """Add tokens computed beforehand (an evidence file's, say) to a stored keyring, keeping
+    those it has; pairs it holds already are skipped. Runs in the caller's transaction when
+    there is one. A shredded or deleted keyring gets none. Returns how many were stored."""
+    version = current_key_version()
+    wanted = {(_allowed_kind(kind), token) for kind, token in tokens}
+    if not wanted:
+        return 0
+    with transaction.atomic():
+        # Under the keyring's lock, as in index_keyring: nothing written back after a shred.
+        live = Keyring.objects.select_for_update().filter(pk=keyring.pk, shredded_at__isnull=True)
+        if not live.values_list("pk", flat=True):
+            return 0
+        # By the keyring alone: with a kind too, SQLite's planner prefers the (kind, token)
+        # index and reads every token of that kind.
+        held = set(
+            BlindIndexToken.objects.filter(keyring=keyring, key_version=version).values_list(
+                "kind", "token"
+            )
+        )
+        rows = [
+            BlindIndexToken(keyring=keyring, kind=kind, token=token, key_version=version)
+            for kind, token in sorted(wanted - held)
+        ]
+        BlindIndexToken.objects.bulk_create(rows)
     return len(rows)
 
 

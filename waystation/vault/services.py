@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from waystation.accounts.models import Membership, Team, User
@@ -211,6 +211,13 @@ def _seal_team_key(team_key: TeamKey, private: bytes, users: list[User]) -> int:
     return len(copies)
 
 
+def _key_holders(team: Team) -> QuerySet[User]:
+    """The team's members who may hold its keys: active accounts not past their end date."""
+    return User.objects.filter(memberships__team=team, is_active=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+
+
 def ensure_team_key(team: Team) -> TeamKey:
     """The team's current public key, creating a new version (sealed to every member who
     has keys) when no member holds the current one.
@@ -223,9 +230,7 @@ def ensure_team_key(team: Team) -> TeamKey:
         team_key = current_team_key(team)
         if team_key is not None and team_key.copies.exists():
             return team_key
-        members = list(
-            User.objects.filter(memberships__team=team, is_active=True, vault_key__isnull=False)
-        )
+        members = list(_key_holders(team).filter(vault_key__isnull=False))
         if not members:
             raise KeysUnavailableError("no member of this team has keys yet")
         team_key, private = _new_team_key(team)
@@ -244,9 +249,9 @@ def share_team_keys(keys: UnlockedKeys, *, by: User) -> int:
         if team_key.retired_at is not None and team_key.grants.count() == 0:
             continue
         members = list(
-            User.objects.filter(
-                memberships__team=team_key.team, is_active=True, vault_key__isnull=False
-            ).exclude(team_key_copies__team_key=team_key)
+            _key_holders(team_key.team)
+            .filter(vault_key__isnull=False)
+            .exclude(team_key_copies__team_key=team_key)
         )
         if not members:
             continue
@@ -278,9 +283,7 @@ def remove_team_member_keys(team: Team, user: User, *, by: User | None) -> None:
         removed = TeamKeyCopy.objects.filter(team_key__team=team, user=user).delete()[0]
         if removed:
             team_key, private = _new_team_key(team)
-            remaining = list(
-                User.objects.filter(memberships__team=team, is_active=True).exclude(pk=user.pk)
-            )
+            remaining = list(_key_holders(team).exclude(pk=user.pk))
             _seal_team_key(team_key, private, remaining)
             log_action(
                 by,

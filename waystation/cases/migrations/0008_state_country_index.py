@@ -17,6 +17,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['state', 'country'], name='case_state_country'),
+            index=models.Index(fields=['state', 'country', 'risk_rank'], name='case_state_country'),
         ),
     ]

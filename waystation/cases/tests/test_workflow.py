@@ -10,6 +10,7 @@ from waystation.audit.models import AuditEntry
 from waystation.cases import services, workflow
 from waystation.cases.models import Case, CaseEvent, Reason, State
 from waystation.intake.models import HelpRequest
+from waystation.verification.tests.factories import verify
 
 from .conftest import ask
 
@@ -28,6 +29,8 @@ MAIN = [
     "in_support",
 ]
 ACTIVE = set(MAIN)
+# States the verification app's guard keeps a case out of until it is verified.
+AFTER_VERIFICATION = set(MAIN[MAIN.index("planning") :])
 BEFORE_FUNDING = {"new", "triaged", "in_verification", "verified", "planning", "awaiting_funding"}
 # The workflow as the organization describes it, written out by hand.
 ALLOWED = {
@@ -87,6 +90,9 @@ def test_every_move_is_allowed_only_from_its_states(intake_team, state: str, tar
     arguments: dict[str, object] = {"reason": REASON.get(target, "")}
     if target == "duplicate":
         arguments["duplicate_of"] = other
+    if target in AFTER_VERIFICATION and state in ALLOWED[target]:
+        verify(case)  # the verification app's guard: planning and later need it
+        case.refresh_from_db()
     if state in ALLOWED[target]:
         moved = services.transition(case, target, by=None, **arguments)  # type: ignore[arg-type]
         assert moved.state == target and moved.version == case.version + 1
@@ -195,6 +201,7 @@ def test_guards_from_other_apps_can_stop_a_move(intake_team) -> None:  # type: i
         assert case.state == "verified"
     finally:
         workflow.unregister_guard(State.PLANNING, verified_first)
+    verify(case)  # the verification app's own guard, met
     assert services.transition(case, State.PLANNING, by=None).state == "planning"
     with pytest.raises(ValueError):
         workflow.register_guard("nowhere", verified_first)

@@ -13,9 +13,9 @@ from PIL import Image
 
 from conftest import BROWSER_TIMEOUT_MS as TIMEOUT_MS
 from conftest import NEEDS_CHROMIUM, new_page
-from waystation.intake import codes, services
+from waystation.intake import codes, questions, services
 from waystation.intake.forms import CodeForm, EvidenceForm, RequestForm
-from waystation.intake.models import Document, Evidence, HelpRequest, Risk
+from waystation.intake.models import Document, Evidence, HelpRequest, Message, Risk
 
 from . import axe
 from .conftest import ANSWERS
@@ -25,6 +25,8 @@ REPLY = {
     "ar": "قرأنا طلبك. هل أنت بأمان الليلة؟",
     "es": "Leímos tu solicitud. ¿Estás a salvo esta noche?",
 }
+
+QUESTION = "Where are you staying tonight?"
 
 pytestmark = [*NEEDS_CHROMIUM, pytest.mark.django_db(transaction=True)]
 
@@ -59,6 +61,26 @@ def sent(intake_team):  # type: ignore[no-untyped-def]
     request, code = services.submit_request(answers, language="en", form_token="browser")
     services.staff_reply(request, REPLY["en"], by=intake_team.memberships.get().user)
     return request, code
+
+
+@pytest.fixture
+def asked():  # type: ignore[no-untyped-def]
+    """An extra question as a later app asks it (intake.questions), of every request until
+    answered: these tests need no other app."""
+    answered: set[object] = set()
+
+    def pending(request: HelpRequest, language: str) -> list[questions.Question]:
+        if request.pk in answered:
+            return []
+        return [questions.Question("browser", "where", QUESTION, "en", QUESTION)]
+
+    def mark(request: HelpRequest) -> bool:
+        answered.add(request.pk)
+        return True
+
+    questions.register_source("browser", pending=pending, answered=mark)
+    yield
+    questions.unregister_source("browser")
 
 
 def _in(language: str, text: Any) -> str:
@@ -105,7 +127,7 @@ def _open_follow_up(page, site_url: str, language: str, code: str) -> None:  # t
     [("ar", "language form", "PNG"), ("es", "browser language", "JPEG")],
 )
 def test_ask_and_follow_up_without_javascript(  # type: ignore[no-untyped-def]
-    browser, site_url, intake_team, language, switch, image_format
+    browser, site_url, intake_team, asked, language, switch, image_format
 ) -> None:
     from playwright.sync_api import expect
 
@@ -142,6 +164,16 @@ def test_ask_and_follow_up_without_javascript(  # type: ignore[no-untyped-def]
     request = HelpRequest.objects.get()
     assert (request.country, request.region, request.risk) == ("NG", "Lagos", "now")
     assert request.language == language
+
+    # The extra questions wait below the code; the answers go as one sealed message.
+    page.get_by_label(QUESTION).fill("With my aunt")
+    page.get_by_role("button", name=_in(language, "Send my answers")).click()
+    expect(page.get_by_role("status")).to_have_text(
+        _in(language, "Thank you. Your answers were sent.")
+    )
+    _assert_language(page, language)
+    assert page.get_by_label(QUESTION).count() == 0
+    assert Message.objects.filter(request=request, sender=Message.Sender.PERSON).count() == 1
 
     page.get_by_role("navigation").get_by_role("link", name=_in(language, "Follow up")).click()
     _open_follow_up(page, site_url, language, code)
@@ -231,7 +263,7 @@ def test_quick_exit_leaves_in_place_and_ends_the_follow_up_session(  # type: ign
 
 @pytest.mark.parametrize("language", ["en", "ar"])
 def test_public_pages_have_no_serious_accessibility_violations(  # type: ignore[no-untyped-def]
-    axe_source, browser, site_url, sent, language
+    axe_source, browser, site_url, sent, asked, language
 ) -> None:
     _request, code = sent
     # The CSP forbids the injected axe script: this context alone ignores it.
@@ -250,7 +282,11 @@ def test_public_pages_have_no_serious_accessibility_violations(  # type: ignore[
 
     _open_follow_up(page, site_url, language, code)
     assert page.locator(".thread-message").count() == 1
-    found["/follow-up/ signed in"] = axe.blocking_violations(page, axe_source)
+    assert page.get_by_label(QUESTION).count() == 1
+    found["/follow-up/ signed in, with a question"] = axe.blocking_violations(page, axe_source)
+    page.get_by_role("button", name=_in(language, "Send my answers")).click()
+    assert page.get_by_role("alert").count() == 1
+    found["/follow-up/ with an empty answer"] = axe.blocking_violations(page, axe_source)
 
     assert not any(found.values()), axe.describe(found)
     assert outside == []

@@ -60,11 +60,36 @@ def url_names() -> set[str]:
 def url_for(name: str, objects: dict[str, object], variant: str = "") -> str:
     """Reverse `name`, filling a `pk` argument with the object the URL is about."""
     kind = "agreement" if "agreement_" in name else "person"
-    if name.startswith("cases:"):
+    if name.startswith(("cases:", "verification:")):
         kind = f"case_{variant}"
         if kind not in objects:  # any case will do: the page is closed before the view
+            objects = {**objects, kind: SimpleNamespace(pk=uuid.uuid4())}
+    if name.startswith("registry:") or name == "partners:referral":
+        # The registry's URLs are about a partner, the portal's about one referral.
+        base = "partner" if name.startswith("registry:") else "referral"
+        kind = f"{base}_{variant}" if variant else base
+        if kind not in objects:  # "missing", or a test without partners
+            objects = {**objects, kind: SimpleNamespace(pk=uuid.uuid4())}
+    if name.startswith("attestations:") and variant:
+        # About a case (own, foreign or missing), or a verifier or request that is missing.
+        kind = f"case_{variant}"
+        if kind not in objects:
             objects = {**objects, kind: SimpleNamespace(pk=uuid.uuid4())}
     try:
         return reverse(name)
     except NoReverseMatch:
-        return reverse(name, kwargs={"pk": objects[kind].pk})  # type: ignore[attr-defined]
+        pass
+    if name.startswith("partners:attest"):
+        # An attestation link's token, or the handle a link was exchanged for: none given out.
+        return reverse(name, args=["0" * 43])
+    pk = objects[kind].pk  # type: ignore[attr-defined]
+    try:
+        return reverse(name, kwargs={"pk": pk})
+    except NoReverseMatch:
+        pass
+    if name == "cases:evidence":
+        # One of the case's files: the variant's own (`evidence_own`), else an id of none.
+        evidence = objects.get(f"evidence_{variant}", SimpleNamespace(pk=uuid.uuid4()))
+        return reverse(name, kwargs={"pk": pk, "evidence": evidence.pk})  # type: ignore[attr-defined]
+    # A URL about two cases (a duplicate decision): the same case on both sides.
+    return reverse(name, kwargs={"pk": pk, "other": pk})

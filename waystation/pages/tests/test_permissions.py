@@ -8,7 +8,8 @@ from django.test import Client
 from conftest import make_user, sign_in
 from waystation.accounts.models import Agreement
 from waystation.cases.models import Case
-from waystation.cases.tests.factories import make_case
+from waystation.cases.tests.factories import make_case, make_evidence
+from waystation.partners.tests.factories import matrix_objects as partner_objects
 
 from .matrix import parse_matrix, url_for, url_names
 
@@ -43,6 +44,11 @@ def test_matrix(db: None, client: Client, role: str, row) -> None:  # type: igno
         "case_foreign": make_case(state="triaged", assigned_to=someone_else),
         "case_missing": Case(pk=uuid.uuid4()),
     }
+    # A file of each case, for the URLs about one (the user holds no keys to open it).
+    objects["evidence_own"] = make_evidence(objects["case_own"])  # type: ignore[arg-type]
+    objects["evidence_foreign"] = make_evidence(objects["case_foreign"])  # type: ignore[arg-type]
+    # A partner in the registry, and referrals of the user's own partner and of another.
+    objects.update(partner_objects(user))
     if user is not None:
         sign_in(client, user)
     url = url_for(row.name, objects, row.variant)

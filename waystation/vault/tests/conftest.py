@@ -1,13 +1,14 @@
 import uuid
 
 import pytest
-from django.db import connection, models
+from django.db import models
 
 from waystation.vault.fields import SealedField, SealedModel
 
 
 class CanaryRecord(SealedModel):
-    """A stand-in for the case and request models of later apps: a row with sealed fields."""
+    """A stand-in for the case and request models of later apps: a row with sealed fields.
+    Its table is made with the test database (the root conftest's `django_db_setup`)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4)
     keyring = models.ForeignKey("vault.Keyring", on_delete=models.PROTECT)
@@ -17,15 +18,6 @@ class CanaryRecord(SealedModel):
 
     class Meta:
         app_label = "vault"
-
-
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
-    with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        editor.create_model(CanaryRecord)
-    yield
-    with django_db_blocker.unblock(), connection.schema_editor() as editor:
-        editor.delete_model(CanaryRecord)
 
 
 @pytest.fixture(autouse=True)

@@ -1,16 +1,14 @@
 """The canary test: marker strings in every sensitive field, file and file name must not
 appear anywhere a seized server would give up, and the server alone cannot decrypt them.
 
-Later apps (intake, cases) extend MARKED with their own sealed fields.
+Later apps (intake, cases) have canary tests of their own sealed fields and files, searching
+the same places with the helpers in markers.py.
 """
 
-import io
 import logging
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.models import Session
-from django.core import mail
 from django.test import Client
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -18,12 +16,11 @@ from conftest import PASSWORD, make_user, next_totp_token
 from waystation.accounts.models import Membership, Role, Team
 from waystation.vault import blind, crypto, files
 from waystation.vault import services as vault
-from waystation.vault.backup import write_backup
 from waystation.vault.fields import decrypt_value
 from waystation.vault.models import EncryptedFile, KeyringGrant, UserKey
 
 from .conftest import CanaryRecord
-from .markers import MARKERS, database_dump, encodings
+from .markers import MARKERS, assert_no_traces, seized_places
 
 
 @pytest.mark.django_db(transaction=True)
@@ -68,27 +65,9 @@ def test_no_marker_anywhere_and_server_cannot_decrypt(
     )
     assert client.get("/staff/unlock/")["Location"] == "/staff/"
 
-    backup = io.BytesIO()
-    write_backup(backup, crypto.new_keypair()[1])
-    out, err = capfd.readouterr()
-    places = {
-        "database dump": database_dump(),
-        "file store": b"".join(p.read_bytes() for p in vault_storage.rglob("*") if p.is_file())
-        + b"".join(p.name.encode() for p in vault_storage.rglob("*")),
-        "backup archive": backup.getvalue(),
-        "session store": b"".join(
-            s.session_data.encode() + repr(s.get_decoded()).encode() for s in Session.objects.all()
-        ),
-        "logs": "\n".join(r.getMessage() for r in caplog.records).encode()
-        + out.encode()
-        + err.encode(),
-        "mail": b"".join(m.message().as_bytes() for m in mail.outbox),
-    }
+    places = seized_places(vault_storage, caplog, capfd)
     assert places["database dump"] and places["file store"] and places["backup archive"]
-    for place, content in places.items():
-        for script, marker in MARKERS.items():
-            for pattern in encodings(marker):
-                assert pattern not in content, f"{script} marker found in {place}"
+    assert_no_traces(places, MARKERS)
 
     # The server alone (settings, database, files) cannot decrypt: try every key it holds.
     candidates = [
