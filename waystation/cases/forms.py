@@ -223,6 +223,7 @@ class BulkForm(forms.Form):
         RISK = "risk", _("Set the risk")
         DUPLICATE = "duplicate", _("Mark as duplicates of one case")
         REPLY = "reply", _("Send a templated reply")
+        CRISIS = "crisis", _("Tag to a crisis response")
 
     chosen = forms.MultipleChoiceField(choices=(), widget=forms.MultipleHiddenInput)
     action = forms.ChoiceField(label=_("With the cases ticked"), choices=Action.choices)
@@ -235,6 +236,12 @@ class BulkForm(forms.Form):
     duplicate_of = forms.CharField(
         label=_("Reference of the case they duplicate"), max_length=12, required=False
     )
+    crisis = forms.ModelChoiceField(
+        label=_("Crisis response"),
+        queryset=CrisisResponse.objects.order_by("-starts_on"),
+        required=False,
+        empty_label=_("None (remove the tag)"),
+    )
     # Each case gets the template of this name in its own language.
     template = forms.ChoiceField(
         label=_("Reply template"),
@@ -242,8 +249,14 @@ class BulkForm(forms.Form):
         error_messages={"invalid_choice": _("This reply template no longer exists.")},
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, responses: QuerySet[CrisisResponse] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
+        if responses is not None:  # a surge volunteer tags to their own responses only
+            crisis = self.fields["crisis"]
+            assert isinstance(crisis, forms.ModelChoiceField)  # noqa: S101 - declared above
+            crisis.queryset = responses
         # Any "id:version" is a valid choice here; the view checks access to each case.
         chosen = self.fields["chosen"]
         assert isinstance(chosen, forms.MultipleChoiceField)  # noqa: S101 - declared above

@@ -347,6 +347,42 @@ def set_risk(case: Case, risk: str, *, by: User, expected_version: int | None = 
     return current
 
 
+def tag_crisis(
+    case: Case,
+    response: CrisisResponse | None,
+    *,
+    by: User,
+    keys: vault.UnlockedKeys | None = None,
+    expected_version: int | None = None,
+) -> Case:
+    """Tag the case with a crisis response (None removes the tag): it joins that
+    response's queue, surge figures and extra questions. A response whose surge team has a
+    key gets the case key sealed to that team, opened with the tagger's keys; without them
+    the tag is refused, since the surge volunteers could not read the case."""
+    with transaction.atomic():
+        current = _locked(case, expected_version)
+        if current.crisis_id == (response.pk if response else None):
+            return current
+        team = response.surge_team if response is not None else None
+        if team is not None and vault.current_team_key(team) is not None:
+            if keys is None:
+                raise TransitionRefusedError(
+                    _("Unlock your keys first: the response's surge team gets the case key.")
+                )
+            vault.grant_keyring(current.keyring, keys, team=team, by=by)
+        current.crisis = response
+        current.version += 1
+        current.save(update_fields=["crisis", "version"])
+        CaseEvent.objects.create(case=current, kind=CaseEvent.Kind.CRISIS, by=by)
+        log_action(
+            by,
+            "cases.case.crisis_tagged",
+            current,
+            details={"crisis": str(response.pk) if response else ""},
+        )
+    return current
+
+
 BULK_LIMIT = 200
 
 

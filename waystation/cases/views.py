@@ -120,7 +120,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
             "now": now,
             "due_soon": now + queue.DUE_SOON,
             "next_query": more,
-            "bulk_form": BulkForm(),
+            "bulk_form": BulkForm(responses=crisis_responses_for(user)),
             "query": request.GET.urlencode(),
             "by_risk": queue.counts(cases, filters, "risk_rank", now=now),
             "by_country": sorted(
@@ -461,7 +461,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
 def bulk(request: HttpRequest) -> HttpResponse:
     """One action on many cases from the queue: all of them, or none."""
     user = staff_user(request)
-    form = BulkForm(request.POST)
+    form = BulkForm(request.POST, responses=crisis_responses_for(user))
     back = request.POST.get("back", "")
     if not form.is_valid():
         for errors in form.errors.values():
@@ -491,6 +491,10 @@ def bulk(request: HttpRequest) -> HttpResponse:
                 by=user,
                 duplicate_of=data["duplicate_of"],
                 expected_version=version,
+            )
+        if action == BulkForm.Action.CRISIS:
+            return services.tag_crisis(
+                case, data["crisis"], by=user, keys=keys, expected_version=version
             )
         if keys is None:
             raise TransitionRefusedError(_("Unlock your keys first: assigning seals the case key."))

@@ -351,3 +351,52 @@ def test_demo_has_a_surge_volunteer_on_a_demo_crisis_response(settings, capsys) 
     call_command("seed_demo")
     assert CrisisResponse.objects.count() == 1
     assert Case.objects.count() == 0
+
+
+def test_bulk_tagging_to_a_response_seals_the_cases_to_its_surge_team(  # type: ignore[no-untyped-def]
+    client: Client, intake_team
+) -> None:
+    response = _response(countries=("UA",))
+    surge = _volunteer(response)
+    cases = [ask(country="NG").case, ask(country="GH").case]
+    staff = intake_team.memberships.get().user
+    surge_key = vault.current_team_key(response.surge_team)  # type: ignore[arg-type]
+    ticked = {"chosen": [f"{c.pk}:{c.version}" for c in cases], "action": "crisis"}
+
+    sign_in(client, staff)  # keys locked: surge volunteers could not read the cases
+    refused = client.post("/staff/cases/bulk/", {**ticked, "crisis": response.pk}, follow=True)
+    assert "Unlock your keys first" in refused.content.decode()
+    assert not Case.objects.filter(crisis=response).exists()
+
+    client.post("/staff/unlock/", {"password": PASSWORD})
+    client.post("/staff/cases/bulk/", {**ticked, "crisis": response.pk})
+    assert Case.objects.filter(crisis=response).count() == 2
+    for case in cases:
+        assert KeyringGrant.objects.filter(keyring_id=case.keyring_id, team_key=surge_key)
+    assert AuditEntry.objects.filter(action="cases.case.crisis_tagged").count() == 2
+    reader = Client()
+    sign_in(reader, surge)
+    assert reader.get(f"/staff/cases/{cases[0].pk}/").status_code == 200
+
+    # Untagging takes them out of the surge queue (the tag, not the key, decides who sees).
+    again = [f"{c.pk}:{c.version + 1}" for c in cases]
+    client.post("/staff/cases/bulk/", {"chosen": again, "action": "crisis", "crisis": ""})
+    assert not Case.objects.filter(crisis=response).exists()
+    assert reader.get(f"/staff/cases/{cases[0].pk}/").status_code == 404
+
+
+def test_a_surge_volunteer_tags_only_to_their_own_responses(client: Client) -> None:
+    response, other = _response(), _response("Elsewhere", ("UA",))
+    surge = _volunteer(response)
+    case = make_case(country="AF", crisis=response)
+    sign_in(client, surge)
+    form = client.get("/staff/cases/").context["bulk_form"]
+    assert list(form.fields["crisis"].queryset) == [response]
+    refused = client.post(
+        "/staff/cases/bulk/",
+        {"chosen": [f"{case.pk}:{case.version}"], "action": "crisis", "crisis": other.pk},
+        follow=True,
+    )
+    assert refused.status_code == 200
+    case.refresh_from_db()
+    assert case.crisis == response
