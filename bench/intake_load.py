@@ -714,6 +714,8 @@ def prefill(count: int) -> float:
 
     started = time.perf_counter()
     rng = random.Random(0)
+    # Optional fields the form leaves out (the partner list when none is configured) keep
+    # their defaults.
     names = [f.name for f in dataclasses.fields(services.Answers)]
     for _ in range(count):
         data: dict[str, list[str]] = {}
@@ -722,7 +724,9 @@ def prefill(count: int) -> float:
         form = RequestForm(MultiValueDict(data))
         if not form.is_valid():
             raise RuntimeError(f"prefill answers do not validate: {form.errors.as_text()}")
-        answers = services.Answers(**{name: form.cleaned_data[name] for name in names})
+        answers = services.Answers(
+            **{name: form.cleaned_data[name] for name in names if name in form.cleaned_data}
+        )
         services.submit_request(
             answers,
             language=form.cleaned_data["language"],

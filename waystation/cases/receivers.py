@@ -35,6 +35,11 @@ def _surge_readers(
 def crisis_questions(request: HelpRequest, language: str) -> list[questions.Question]:
     """The questions of the crisis response the request's case is tagged with, in
     `language` (English where a question has no wording in it), until they are answered."""
+    opened = request._state.fields_cache.get("case")
+    if isinstance(opened, Case) and opened.crisis_id is None:
+        # Just stored, in this process, with no crisis response: nothing to read (the
+        # confirmation page of every public request asks this).
+        return []
     crisis_id = (
         Case.objects.filter(request_id=request.pk, crisis__isnull=False)
         .exclude(events__kind=CaseEvent.Kind.ANSWERS)
