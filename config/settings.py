@@ -264,7 +264,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "waystation.accounts.passwords.VarietyValidator"},
 ]
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "waystation.lib.sessions"
 SESSION_COOKIE_NAME = "sid"
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True

@@ -1,35 +1,26 @@
 """Cases attach to intake: a request stored is a case opened, in the same transaction; the
 case's crisis response asks its extra questions through intake's question sources."""
 
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.dispatch import receiver
-from django.utils import timezone
 
 from waystation.intake import questions
 from waystation.intake.models import HelpRequest
-from waystation.intake.signals import request_readers, request_stored
-from waystation.vault.models import TeamKey
+from waystation.intake.signals import Addition, request_preparing
 
 from .models import Case, CaseEvent, CrisisQuestion
-from .services import open_case, record_crisis_answers, surge_team_keys
+from .services import prepare_case, record_crisis_answers, surge_team_keys
 
 CRISIS_SOURCE = "crisis"
 
 
-@receiver(request_stored)
-def _open_case(sender: Any, request: HelpRequest, **kwargs: Any) -> None:
-    open_case(request)
-
-
-@receiver(request_readers)
-def _surge_readers(
-    sender: Any, country: str, received_at: datetime, **kwargs: Any
-) -> list[TeamKey]:
-    # The crisis response open_case will tag the case with: its surge volunteers read it.
-    return surge_team_keys(country, timezone.localdate(received_at))
+@receiver(request_preparing)
+def _prepare_case(sender: Any, request: HelpRequest, **kwargs: Any) -> Addition:
+    # The case opens with the request; its crisis response's surge volunteers read it.
+    case = prepare_case(request)
+    return Addition(readers=surge_team_keys(case.crisis), rows=[case])
 
 
 def crisis_questions(request: HelpRequest, language: str) -> list[questions.Question]:

@@ -6,6 +6,7 @@ other), checks the workflow and the guards later apps registered, and writes the
 state, a timeline event and an audit entry in one transaction.
 """
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
@@ -53,19 +54,34 @@ class StaleCaseError(TransitionRefusedError):
 def crisis_for(country: str, on: date) -> CrisisResponse | None:
     """The crisis response a request from `country` on `on` belongs to (the earliest
     started, when several overlap), or None."""
-    active = CrisisResponse.objects.filter(starts_on__lte=on).filter(
-        Q(ends_on__isnull=True) | Q(ends_on__gte=on)
-    )
-    for response in active.order_by("starts_on", "name"):
+    # Asked before every public request is stored: the SQL is built once per process.
+    sql = _active_crises_sql(connection.vendor)
+    day = connection.ops.adapt_datefield_value(on)
+    for response in CrisisResponse.objects.raw(sql, [day, day]):
         if country in response.countries:
             return response
     return None
 
 
-def open_case(request: HelpRequest) -> Case:
-    """The case for a request just stored, inside the caller's transaction (the intake
-    transaction: request and case commit together). The intake audit entry covers it."""
-    return Case.objects.create(
+@functools.cache
+def _active_crises_sql(vendor: str) -> str:
+    on = date(2000, 1, 1)
+    active = (
+        CrisisResponse.objects.filter(starts_on__lte=on)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=on))
+        .order_by("starts_on", "name")
+    )
+    sql, params = active.query.sql_with_params()
+    if len(params) != 2:  # pragma: no cover - a Django upgrade changed the query's shape
+        raise RuntimeError("the active crisis query has unexpected parameters")
+    return sql
+
+
+def prepare_case(request: HelpRequest) -> Case:
+    """The case of a request about to be stored, built before intake's transaction and
+    stored in it (`intake.signals.request_prepared`): request and case commit together.
+    The intake audit entry covers it."""
+    return Case(
         crisis=crisis_for(request.country, timezone.localdate(request.received_at)),
         reference=request.reference,
         request=request,
@@ -76,10 +92,20 @@ def open_case(request: HelpRequest) -> Case:
         language=request.language,
         received_at=request.received_at,
         answer_due_at=request.received_at + timedelta(days=settings.RESPONSE_DAYS),
-        duplicate_of=Case.objects.filter(request_id=request.duplicate_of_id).first()
+        duplicate_of_id=Case.objects.filter(request_id=request.duplicate_of_id)
+        .values_list("pk", flat=True)
+        .first()
         if request.duplicate_of_id
         else None,
     )
+
+
+def open_case(request: HelpRequest) -> Case:
+    """The case of a request stored already, in the caller's transaction (tests and
+    importers; public requests get theirs from `prepare_case`)."""
+    case = prepare_case(request)
+    case.save(force_insert=True)
+    return case
 
 
 def mark_referred(request: HelpRequest, partner_id: Any) -> None:
@@ -745,11 +771,10 @@ def _held_surge_key(team_id: Any) -> TeamKey | None:
     )
 
 
-def surge_team_keys(country: str, on: date) -> list[TeamKey]:
-    """The key a new request from `country` received `on` is sealed to besides the intake
-    team's: the current key of its crisis response's surge team, once a member holds it.
-    Asked before every public request is stored: one query without a surge team, two with."""
-    response = crisis_for(country, on)
+def surge_team_keys(response: CrisisResponse | None) -> list[TeamKey]:
+    """The key a new request of this crisis response (`crisis_for`) is sealed to besides the
+    intake team's: the current key of the response's surge team, once a member holds it.
+    Asked before every public request is stored: no query without a surge team, one with."""
     if response is None or response.surge_team_id is None:
         return []
     held = _held_surge_key(response.surge_team_id)

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from waystation.accounts.models import Role, Team
 from waystation.audit.services import log_action
+from waystation.lib import rows
 from waystation.vault import blind, crypto, files
 from waystation.vault import services as vault
 from waystation.vault.fields import decrypt_value
-from waystation.vault.models import EncryptedFile
+from waystation.vault.models import EncryptedFile, Keyring
 
 from . import codes, derivatives, questions, signals
 from .models import Channel, Evidence, HelpRequest, Message, SubmissionToken
@@ -146,34 +147,37 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
     code = codes.new_code()
     digits = codes.normalize(code) or ""
     inbox_private, inbox_public = crypto.new_keypair()
-    received_at = timezone.now()
-    # Later apps may name more readers (a crisis response's surge team): public keys only.
-    replies: list[tuple[Any, Any]] = signals.request_readers.send(
-        sender=HelpRequest, country=answers.country, received_at=received_at
-    )
-    for _receiver, more in replies:
-        team_keys = [*team_keys, *more]
-    prepared = vault.prepare_keyring(team_keys)
     tokens = blind.tokens_for(**_index_values(answers))
     # Bands of a keyed MinHash: staff see bursts of near-identical narratives as a signal.
     tokens |= blind.narrative_tokens(answers.narrative)
     # Read before the write transaction; two near-simultaneous duplicates may miss each
     # other, and staff see candidate matches on every case anyway.
     duplicate_of = earlier_request(tokens, answers.country)
+    keyring = Keyring()
     request = HelpRequest(
-        keyring=prepared.keyring,
+        keyring=keyring,
         reference=codes.new_reference(),
         country=answers.country,
         region=answers.region,
         risk=answers.risk,
         language=language,
-        received_at=received_at,
         consented_at=timezone.now(),
         follow_up_lookup=codes.lookup_id(digits),
         person_public_key=codes.person_public_key(digits),
         inbox_public_key=inbox_public,
         duplicate_of_id=duplicate_of,
     )
+    # Later apps add readers (a crisis response's surge team: public keys only) and rows
+    # (the case), built here, before the transaction.
+    more: list[Any] = []
+    additions: list[tuple[Any, Any]] = signals.request_preparing.send(
+        sender=HelpRequest, request=request
+    )
+    addition: signals.Addition
+    for _receiver, addition in additions:
+        team_keys = [*team_keys, *addition.readers]
+        more.extend(addition.rows)
+    prepared = vault.prepare_keyring(team_keys, keyring=keyring)
     request.seal(
         prepared.key,
         name=answers.name,
@@ -196,11 +200,11 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
     )
     try:
         with transaction.atomic():
-            used_token.save(force_insert=True)
+            rows.insert([used_token])
             vault.save_prepared_keyring(prepared)
-            request.save(force_insert=True)
+            rows.insert([request])
             blind.store_tokens(prepared.keyring, tokens)
-            signals.request_stored.send(sender=HelpRequest, request=request)
+            rows.insert(more)
             log_action(
                 None,
                 "intake.request.received",

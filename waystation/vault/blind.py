@@ -58,15 +58,17 @@ import unicodedata
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 import jellyfish
 import numpy as np
 import phonenumbers
 from anyascii import anyascii
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 
+from waystation.lib.rows import insert
 from waystation.vault import crypto
 from waystation.vault.models import BlindIndexToken, Keyring
 
@@ -210,8 +212,11 @@ def _token(kind: str, value: str, keys: list[bytes]) -> str:
     return _chain(_mac(keys[0], f"{kind}:{value}"), keys[1:])
 
 
+_KINDS = frozenset(Kind.values)
+
+
 def _allowed_kind(kind: str) -> str:
-    if kind not in Kind.values:
+    if kind not in _KINDS:
         raise ValueError(f"not an indexed kind: {kind!r}")
     return str(kind)
 
@@ -371,7 +376,7 @@ def store_tokens(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> int:
         BlindIndexToken(keyring=keyring, kind=_allowed_kind(kind), token=token, key_version=version)
         for kind, token in sorted(set(tokens))
     ]
-    BlindIndexToken.objects.bulk_create(rows)
+    insert(rows)
     return len(rows)
 
 
@@ -436,21 +441,56 @@ def matches_for_tokens(
             by_kind[kind].append(token)
     if not by_kind:
         return {}
+    looked_up = tuple((kind, tuple(sorted(of_kind))) for kind, of_kind in sorted(by_kind.items()))
+    version = current_key_version()
+    params: list[Any] = [value for kind, of_kind in looked_up for value in (kind, *of_kind)]
+    params.append(version)
+    if exclude is not None:
+        params.append(_KEYRING_FIELD.get_db_prep_value(exclude, connection))
+    # Every public request asks this: the SQL is built once per shape (kinds, how many
+    # tokens of each, exclude, limit) and process, and only run after that.
+    shape = (tuple((kind, len(of_kind)) for kind, of_kind in looked_up), exclude is not None)
+    sql = _matches_sql_cache.get((connection.vendor, shape, limit))
+    if sql is None:
+        sql, params = _build_matches_sql(looked_up, version, exclude, limit, params, shape)
+    matches: dict[uuid.UUID, set[str]] = defaultdict(set)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for keyring_id, kind in cursor.fetchall():
+            key = keyring_id if isinstance(keyring_id, uuid.UUID) else uuid.UUID(keyring_id)
+            matches[key].add(kind)
+    return dict(matches)
+
+
+_KEYRING_FIELD = BlindIndexToken._meta.get_field("keyring")
+_matches_sql_cache: dict[tuple[Any, ...], str] = {}
+
+
+def _build_matches_sql(
+    looked_up: tuple[tuple[str, tuple[str, ...]], ...],
+    version: int,
+    exclude: uuid.UUID | None,
+    limit: int | None,
+    params: list[Any],
+    shape: tuple[Any, ...],
+) -> tuple[str, list[Any]]:
+    """The ORM's SQL and parameters for this lookup; the SQL is kept for the next lookup of
+    the same shape when its parameters are the ones rebuilt for each call, in order."""
     condition = Q()
-    for kind, of_kind in sorted(by_kind.items()):
-        condition |= Q(kind=kind, token__in=sorted(of_kind))
+    for kind, of_kind in looked_up:
+        condition |= Q(kind=kind, token__in=of_kind)
     rows = BlindIndexToken.objects.filter(
-        condition, key_version=current_key_version(), keyring__shredded_at__isnull=True
+        condition, key_version=version, keyring__shredded_at__isnull=True
     )
     if exclude is not None:
         rows = rows.exclude(keyring_id=exclude)
     pairs = rows.values_list("keyring_id", "kind")
     if limit is not None:
         pairs = pairs[:limit]
-    matches: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for keyring_id, kind in pairs:
-        matches[keyring_id].add(kind)
-    return dict(matches)
+    sql, built = pairs.query.sql_with_params()
+    if list(built) == params and len(_matches_sql_cache) < 512:
+        _matches_sql_cache[(connection.vendor, shape, limit)] = sql
+    return str(sql), list(built)
 
 
 def forget_keyring(keyring: Keyring) -> int:

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from waystation.accounts.models import Membership, Team, User
 from waystation.audit.services import log_action
+from waystation.lib import rows
 
 from . import crypto
 from .models import Keyring, KeyringGrant, TeamKey, TeamKeyCopy, UserKey
@@ -332,10 +333,13 @@ class PreparedKeyring:
     grants: list[KeyringGrant]
 
 
-def prepare_keyring(team_keys: Sequence[TeamKey]) -> PreparedKeyring:
-    """Seal a new case key to these team keys (public keys only: no secret needed)."""
+def prepare_keyring(
+    team_keys: Sequence[TeamKey], *, keyring: Keyring | None = None
+) -> PreparedKeyring:
+    """Seal a new case key to these team keys (public keys only: no secret needed), for
+    `keyring` (new, not saved yet) or a new one."""
     key = crypto.new_key()
-    keyring = Keyring()
+    keyring = keyring or Keyring()
     grants = [
         KeyringGrant(
             keyring=keyring, team_key=tk, sealed_key=crypto.seal(bytes(tk.public_key), key)
@@ -349,8 +353,7 @@ def save_prepared_keyring(prepared: PreparedKeyring) -> Keyring:
     """Store a prepared keyring and its grants inside the caller's transaction. The caller's
     own audit entry for the record the keyring protects covers its creation (one entry per
     public request, not two, keeps the chain's single writer free in a surge)."""
-    prepared.keyring.save(force_insert=True)
-    KeyringGrant.objects.bulk_create(prepared.grants)
+    rows.insert([prepared.keyring, *prepared.grants])
     return prepared.keyring
 
 

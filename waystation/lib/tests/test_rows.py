@@ -1,0 +1,50 @@
+"""Rows inserted with SQL built once read back exactly as the ORM would have written them."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from waystation.cases.models import CrisisResponse
+from waystation.lib import rows
+from waystation.vault.models import BlindIndexToken, Keyring
+
+pytestmark = pytest.mark.django_db
+
+
+def test_inserted_rows_read_back_as_the_orm_writes_them() -> None:
+    moment = datetime(2026, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
+    keyring = Keyring(created_at=moment)
+    response = CrisisResponse(
+        name="Capital fell", countries=["AF", "PK"], starts_on=date(2026, 5, 1), ends_on=None
+    )
+    tokens = [
+        BlindIndexToken(keyring=keyring, kind="phone", token="a" * 32, key_version=2),
+        BlindIndexToken(keyring=keyring, kind="email", token="b" * 32, key_version=2),
+    ]
+    with transaction.atomic():
+        rows.insert([keyring, response, *tokens])
+    stored = Keyring.objects.get(pk=keyring.pk)
+    assert stored.created_at == moment and stored.shredded_at is None
+    read = CrisisResponse.objects.get(pk=response.pk)
+    assert (read.countries, read.starts_on, read.ends_on) == (["AF", "PK"], date(2026, 5, 1), None)
+    # Defaults are taken as the ORM takes them (created_at from timezone.now).
+    assert abs(read.created_at - response.created_at) < timedelta(seconds=1)
+    assert sorted(BlindIndexToken.objects.filter(keyring=keyring).values_list("kind", "token")) == [
+        ("email", "b" * 32),
+        ("phone", "a" * 32),
+    ]
+    assert not keyring._state.adding
+
+
+def test_a_refused_row_raises_and_the_transaction_keeps_nothing() -> None:
+    taken = Keyring.objects.create()
+    fresh = Keyring()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        rows.insert([fresh, Keyring(id=taken.pk)])
+    assert not Keyring.objects.filter(pk=fresh.pk).exists()
+
+
+def test_nothing_to_insert_is_no_statement(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    with django_assert_num_queries(0):
+        rows.insert([])
