@@ -20,7 +20,8 @@ GROUP = 4
 
 
 def new_code() -> str:
-    digits = "".join(secrets.choice("0123456789") for _ in range(DIGITS))
+    # One draw, uniform over every 28-digit string (leading zeros kept).
+    digits = str(secrets.randbelow(10**DIGITS)).zfill(DIGITS)
     return " ".join(digits[i : i + GROUP] for i in range(0, DIGITS, GROUP))
 
 
@@ -58,5 +59,7 @@ REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def new_reference() -> str:
-    raw = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    # 40 random bits, five to a character of the 32-letter alphabet.
+    bits = secrets.randbits(40)
+    raw = "".join(REFERENCE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
     return f"{raw[:4]}-{raw[4:]}"

@@ -7,6 +7,7 @@ only after it commits. Nothing the person sends can be read back with their foll
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -133,13 +134,21 @@ def sweep_submission_tokens(*, force: bool = False) -> None:
     SubmissionToken.objects.filter(used_at__lt=now - TOKEN_KEPT).delete()
 
 
-def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple[HelpRequest, str]:
+def submit_request(
+    answers: Answers,
+    *,
+    language: str,
+    form_token: str,
+    on_stored: Callable[[HelpRequest, str], None] | None = None,
+) -> tuple[HelpRequest, str]:
     """Seal and store a request; return it with the follow-up code to show once.
 
     All cryptography (sealing included) and the search for an earlier request from the same
     person happen before the transaction, which only inserts rows, so SQLite's single writer
-    is held as briefly as possible in a surge. Raises AlreadySubmittedError for a form token
-    used before, NotReadyError when no intake team can read requests yet.
+    is held as briefly as possible in a surge. `on_stored(request, code)` runs inside that
+    transaction, last: a write that must commit with the request (the person's follow-up
+    session) takes no second turn at the writer. Raises AlreadySubmittedError for a form
+    token used before, NotReadyError when no intake team can read requests yet.
     """
     team_keys = vault.held_team_keys(Role.INTAKE_VOLUNTEER)
     if not team_keys:
@@ -215,6 +224,8 @@ def submit_request(answers: Answers, *, language: str, form_token: str) -> tuple
                     "duplicate_of": str(duplicate_of or ""),
                 },
             )
+            if on_stored is not None:
+                on_stored(request, code)
     except IntegrityError as error:
         if SubmissionToken.objects.filter(token_hash=_token_hash(form_token)).exists():
             raise AlreadySubmittedError from error

@@ -226,11 +226,21 @@ def ask(request: HttpRequest) -> HttpResponse:
     if form.cleaned_data["website"]:
         # Filled by software, not a person: the same page, and nothing is stored.
         return _received_page(request, codes.new_code(), None)
+    # The person is signed in to follow up at once, so they can add evidence right away: the
+    # session is stored with the request, and its cookies wait here for the page.
+    cookies = HttpResponse()
+
+    def sign_in(help_request: HelpRequest, code: str) -> None:
+        private = codes.person_private_key(codes.normalize(code) or "")
+        session.remember(request, cookies, str(help_request.pk), private)
+        request.session.save()
+
     try:
         help_request, code = services.submit_request(
             _answers(form.cleaned_data),
             language=form.cleaned_data["language"],
             form_token=form.cleaned_data["form_token"],
+            on_stored=sign_in,
         )
     except services.AlreadySubmittedError:
         # Sent twice: the same code again for a few minutes, then nothing more.
@@ -238,13 +248,12 @@ def ask(request: HttpRequest) -> HttpResponse:
         if replayed is None:
             return render(request, "intake/request_already.html", status=409)
         help_request, code = replayed
+        sign_in(help_request, code)
     except (services.NotReadyError, DatabaseError):
         logger.exception("A request could not be stored; the person was asked to try again.")
         return _form_page(request, form, status=503, try_again=True)
-    # The person is signed in to follow up at once, so they can add evidence right away.
     response = _received_page(request, code, help_request)
-    private = codes.person_private_key(codes.normalize(code) or "")
-    session.remember(request, response, str(help_request.pk), private)
+    response.cookies.update(cookies.cookies)
     return response
 
 

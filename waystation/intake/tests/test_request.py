@@ -153,6 +153,17 @@ def test_no_address_or_browser_is_stored(client: Client, intake_team, caplog) ->
 def test_references_do_not_count_requests(intake_team) -> None:  # type: ignore[no-untyped-def]
     refs = {codes.new_reference() for _ in range(200)}
     assert len(refs) == 200 and all(re.fullmatch(r"[A-Z2-9]{4}-[A-Z2-9]{4}", r) for r in refs)
+    # Every letter of the alphabet turns up in every place: no position is fixed.
+    for place in (0, 3, 5, 8):
+        assert len({r[place] for r in refs | {codes.new_reference() for _ in range(800)}}) == 32
+
+
+def test_follow_up_codes_are_28_digits_drawn_in_every_place() -> None:
+    drawn = [codes.new_code() for _ in range(500)]
+    assert all(re.fullmatch(r"\d{4}( \d{4}){6}", code) for code in drawn)
+    assert len(set(drawn)) == 500
+    for place in (0, 1, 17, 33):
+        assert {code[place] for code in drawn} == set("0123456789")
 
 
 def test_home_lists_configured_outside_resources(client: Client, settings) -> None:  # type: ignore[no-untyped-def]
