@@ -207,13 +207,19 @@ def submit_request(
         token_hash=_token_hash(form_token),
         sealed_code=crypto.encrypt(_replay_key(form_token), code.encode(), b"intake code replay"),
     )
+    # Every row converted to its statement's values now: the transaction only runs them.
+    statements = rows.prepare(
+        [
+            used_token,
+            *prepared.rows(),
+            request,
+            *blind.token_rows(prepared.keyring, tokens),
+            *more,
+        ]
+    )
     try:
         with transaction.atomic():
-            rows.insert([used_token])
-            vault.save_prepared_keyring(prepared)
-            rows.insert([request])
-            blind.store_tokens(prepared.keyring, tokens)
-            rows.insert(more)
+            statements.run()
             log_action(
                 None,
                 "intake.request.received",

@@ -4,42 +4,67 @@ public request for help makes inside one transaction under a surge.
 The ORM rebuilds each INSERT statement on every `save()` and `bulk_create()`; for the dozen
 rows a request stores, that building cost more than the database's own work, and it ran
 while the single SQLite writer was held. Values still go through each field's own
-`pre_save` and `get_db_prep_save`, exactly as the ORM converts them.
+`pre_save` and `get_db_prep_save`, exactly as the ORM converts them, and `prepare` does
+that before the transaction, so the writer is held for the statements alone.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections, models
 from django.db.models.fields import AutoFieldMixin, Field
 
 
-def insert(objects: Iterable[models.Model], *, using: str = "default") -> None:
-    """INSERT the rows of these unsaved instances, one statement per model in order of first
-    appearance, in the caller's transaction. Like `bulk_create`: no model signals, no
-    `save()` overrides, and a key the database assigns (an integer id) is not read back.
-    Raises the database's IntegrityError as `save()` would."""
+@dataclass(frozen=True)
+class Prepared:
+    """INSERT statements with their converted values, ready to run (`run`)."""
+
+    using: str
+    statements: list[tuple[str, list[list[Any]]]]
+    objects: list[models.Model]
+
+    def run(self) -> None:
+        """Run the statements in the caller's transaction, in order. Raises the database's
+        IntegrityError as `save()` would."""
+        connection = connections[self.using]
+        with connection.cursor() as cursor:
+            for sql, values in self.statements:
+                if len(values) == 1:
+                    cursor.execute(sql, values[0])
+                else:
+                    cursor.executemany(sql, values)
+        for obj in self.objects:
+            obj._state.adding = False
+            obj._state.db = self.using
+
+
+def prepare(objects: Iterable[models.Model], *, using: str = "default") -> Prepared:
+    """The rows of these unsaved instances as INSERT statements, one per model in order of
+    first appearance. Like `bulk_create`: no model signals, no `save()` overrides, and a key
+    the database assigns (an integer id) is not read back. Defaults and `auto_now_add`
+    values are set on the instances now."""
     by_model: dict[type[models.Model], list[models.Model]] = {}
     for obj in objects:
         by_model.setdefault(type(obj), []).append(obj)
     connection = connections[using]
-    with connection.cursor() as cursor:
-        for model, rows in by_model.items():
-            sql, fields = _statement(model, connection.vendor, using)
-            values = [
-                [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-                for obj in rows
-            ]
-            if len(values) == 1:
-                cursor.execute(sql, values[0])
-            else:
-                cursor.executemany(sql, values)
-            for obj in rows:
-                obj._state.adding = False
-                obj._state.db = using
+    statements = []
+    for model, rows in by_model.items():
+        sql, fields = _statement(model, connection.vendor, using)
+        values = [
+            [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
+            for obj in rows
+        ]
+        statements.append((sql, values))
+    return Prepared(using, statements, [obj for rows in by_model.values() for obj in rows])
+
+
+def insert(objects: Iterable[models.Model], *, using: str = "default") -> None:
+    """`prepare` the rows and run them at once, in the caller's transaction."""
+    prepare(objects, using=using).run()
 
 
 @functools.cache

@@ -68,7 +68,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
-from waystation.lib.rows import insert
 from waystation.vault import crypto
 from waystation.vault.models import BlindIndexToken, Keyring
 
@@ -368,16 +367,14 @@ def index_keyring(
     return len(rows)
 
 
-def store_tokens(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> int:
-    """Insert tokens computed beforehand with `tokens_for` for a keyring created in the
-    caller's transaction (so it cannot have been shredded); returns how many."""
+def token_rows(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> list[BlindIndexToken]:
+    """Unsaved rows of tokens computed beforehand with `tokens_for`, for a keyring created
+    in the same transaction as they are stored (so it cannot have been shredded)."""
     version = current_key_version()
-    rows = [
+    return [
         BlindIndexToken(keyring=keyring, kind=_allowed_kind(kind), token=token, key_version=version)
         for kind, token in sorted(set(tokens))
     ]
-    insert(rows)
-    return len(rows)
 
 
 def add_tokens(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> int:

@@ -332,6 +332,10 @@ class PreparedKeyring:
     key: bytes
     grants: list[KeyringGrant]
 
+    def rows(self) -> list[Keyring | KeyringGrant]:
+        """The keyring and its grants, unsaved, for `waystation.lib.rows`."""
+        return [self.keyring, *self.grants]
+
 
 def prepare_keyring(
     team_keys: Sequence[TeamKey], *, keyring: Keyring | None = None
@@ -353,7 +357,7 @@ def save_prepared_keyring(prepared: PreparedKeyring) -> Keyring:
     """Store a prepared keyring and its grants inside the caller's transaction. The caller's
     own audit entry for the record the keyring protects covers its creation (one entry per
     public request, not two, keeps the chain's single writer free in a surge)."""
-    rows.insert([prepared.keyring, *prepared.grants])
+    rows.insert(prepared.rows())
     return prepared.keyring
 
 

@@ -48,3 +48,13 @@ def test_a_refused_row_raises_and_the_transaction_keeps_nothing() -> None:
 def test_nothing_to_insert_is_no_statement(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
     with django_assert_num_queries(0):
         rows.insert([])
+
+
+def test_prepared_rows_touch_the_database_only_when_run(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+    keyring = Keyring()
+    token = BlindIndexToken(keyring=keyring, kind="name", token="c" * 32)
+    with django_assert_num_queries(0):
+        prepared = rows.prepare([keyring, token])
+    with django_assert_num_queries(2), transaction.atomic(savepoint=False):
+        prepared.run()
+    assert BlindIndexToken.objects.filter(keyring=keyring, kind="name").count() == 1
