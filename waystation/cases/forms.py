@@ -15,6 +15,7 @@ from waystation.accounts.models import Role, Team, User, normalize_email
 from waystation.intake.models import Risk
 from waystation.partners.models import Partner
 
+from . import queue
 from .models import BreakGlass, Case, CrisisQuestion, CrisisResponse, Reason, ReplyTemplate, State
 from .services import QUESTION_LENGTH
 
@@ -35,6 +36,8 @@ class QueueFilterForm(forms.Form):
         label=_("Risk"), choices=[("", _("Any")), *Risk.choices], required=False
     )
     country = forms.CharField(label=_("Country code"), max_length=2, required=False)
+    # As long as the request form's region (80); matched whatever its case (queue.Filters).
+    region = forms.CharField(label=_("Region"), max_length=80, required=False)
     language = forms.CharField(label=_("Language"), max_length=8, required=False)
     unassigned = forms.BooleanField(label=_("Unassigned only"), required=False)
     overdue = forms.BooleanField(label=_("Overdue only"), required=False)
@@ -62,15 +65,44 @@ class QueueFilterForm(forms.Form):
     def clean_country(self) -> str:
         return str(self.cleaned_data["country"]).strip().upper()
 
+    def clean_region(self) -> str:
+        # "  port   harcourt " finds "Port Harcourt": spaces collapsed here, case in the query.
+        return " ".join(str(self.cleaned_data["region"]).split())
+
+    def filters(self, default_state: str) -> queue.Filters:
+        """The queue's filters from the valid fields; the default queue when the form is
+        not valid."""
+        if not self.is_valid():
+            return queue.Filters(state=default_state)
+        data = self.cleaned_data
+        return queue.Filters(
+            state=data["state"],
+            country=data["country"],
+            region=data["region"],
+            risk=data["risk"],
+            language=data["language"],
+            unassigned=data["unassigned"],
+            overdue=data["overdue"],
+            due_soon=data["due_soon"],
+            crisis=data["crisis"].pk if data["crisis"] else None,
+            referred_by=data["referred_by"],
+        )
+
 
 class MoveForm(forms.Form):
     target = forms.ChoiceField(
         label=_("Change to"),
+        # "Verified" is not offered: only a verification decision taken by two staff
+        # members makes a case verified (the verification app's guard refuses it anyway).
         choices=[
-            *State.choices,
+            *((value, label) for value, label in State.choices if value != State.VERIFIED),
             ("resume", _("Resume after a hold")),
             ("reopen", _("Reopen")),
         ],
+        help_text=_(
+            "To make a case verified, take the decision on its verification page: two staff "
+            "members must agree."
+        ),
     )
     reason = forms.ChoiceField(
         label=_("Reason"), choices=[("", _("No reason")), *Reason.choices], required=False
@@ -133,6 +165,8 @@ class ReplyForm(forms.Form):
             "Never name a partner or a place to meet."
         ),
     )
+    # The case version the page was drawn from: an answer sent meanwhile makes it stale.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     def __init__(self, *args: Any, case: Case, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -157,6 +191,15 @@ class ReplyForm(forms.Form):
             else:
                 data["text"] = chosen.text
         return data
+
+    def refused(self, case: Case, message: str) -> "ReplyForm":
+        """The same answer, as typed, on a form drawn from the case as it is now (its
+        version), saying why it was not sent: sending it again is a choice made on what
+        the page now shows."""
+        redrawn = ReplyForm({**self.data, "version": str(case.version)}, case=case)
+        redrawn.is_valid()
+        redrawn.add_error(None, message)
+        return redrawn
 
 
 class ReplyTemplateForm(forms.ModelForm):
@@ -311,6 +354,17 @@ class CrisisForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("A first answer caseworkers can send to everyone in this crisis."),
     )
+
+    def __init__(self, *args: Any, response: CrisisResponse | None = None, **kwargs: Any) -> None:
+        if response is not None:  # changing a response: its current values
+            kwargs["initial"] = {
+                "name": response.name,
+                "countries": ", ".join(response.countries),
+                "starts_on": response.starts_on,
+                "ends_on": response.ends_on,
+                "reply_template": response.reply_template,
+            }
+        super().__init__(*args, **kwargs)
 
     def clean_countries(self) -> list[str]:
         codes = [c.strip().upper() for c in str(self.cleaned_data["countries"]).split(",")]

@@ -10,7 +10,9 @@ import uuid
 from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Lower
+from django.db.models.lookups import Exact
 from django.utils import timezone
 
 from .models import RISK_RANK, Case, State
@@ -41,7 +43,10 @@ class Filters:
         if self.country:
             cases = cases.filter(country=self.country)
         if self.region:
-            cases = cases.filter(region=self.region)
+            # The person typed their region: matched whatever its case, on the expression
+            # the `case_region_order` index holds (both sides lowered by the database, so
+            # they fold alike).
+            cases = cases.filter(Exact(Lower("region"), Lower(Value(self.region))))
         if self.risk in RISK_RANK:
             cases = cases.filter(risk_rank=RISK_RANK[self.risk])
         if self.language:
@@ -63,8 +68,10 @@ class Filters:
         return cases
 
     def without(self, name: str) -> "Filters":
+        """The same filters with `name`'s left out: for the state, every state (its
+        default, "new", is a filter too)."""
         default = {f.name: f.default for f in fields(self)}
-        return Filters(**{**self.__dict__, name: default[name]})
+        return Filters(**{**self.__dict__, name: "" if name == "state" else default[name]})
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import Count, F, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -181,7 +182,9 @@ def transition(
 
 
 def resume(case: Case, *, by: Any, expected_version: int | None = None) -> Case:
-    """Take a case off hold, back to the state it was held in."""
+    """Take a case off hold, back to the state it was held in, if that state's guards
+    allow it. Raises TransitionRefusedError (StaleCaseError for a stale form), changing
+    nothing."""
     with transaction.atomic():
         current = _locked(case, expected_version)
         workflow.check_resume(current)
@@ -189,12 +192,15 @@ def resume(case: Case, *, by: Any, expected_version: int | None = None) -> Case:
 
 
 def reopen(case: Case, *, by: Any, reason: str, expected_version: int | None = None) -> Case:
-    """Bring an ended case back to triage, or a quarantined one back to where it was."""
+    """Bring an ended case back to triage, or a quarantined one back to where it was, if
+    that state's guards allow it. Raises TransitionRefusedError (StaleCaseError for a
+    stale form), changing nothing."""
     with transaction.atomic():
         current = _locked(case, expected_version)
+        # The guards ran for this same target, in check_reopen.
         workflow.check_reopen(current, reason)
-        target = current.resume_state if current.state == State.QUARANTINED else State.TRIAGED
-        return _move(current, target or State.TRIAGED, by=by, reason=reason, resume_state="")
+        target = workflow.reopen_target(current)
+        return _move(current, target, by=by, reason=reason, resume_state="")
 
 
 BREAK_GLASS_HOURS = 8
@@ -250,7 +256,8 @@ def assign_case(
 ) -> Case:
     """Give the case to a caseworker team and, or, one person. The case key, and the keys
     of cases merged into it, are sealed to them (the assigner's own keys open them), and a
-    person it is taken from loses their copies.
+    person it is taken from loses their copies. A person given the case by someone else is
+    told by e-mail after commit, with no detail of it.
     Raises TransitionRefusedError (StaleCaseError for a stale form) and leaves nothing
     changed; vault.KeysUnavailableError when the assigner cannot open the case."""
     if team is not None and team.role != Role.CASEWORKER:
@@ -258,51 +265,86 @@ def assign_case(
     if user is not None and not user.has_role(Role.CASEWORKER, Role.INTAKE_VOLUNTEER):
         raise TransitionRefusedError(_("This person works no case queue."))
     with transaction.atomic():
+        return _hand_over(_locked(case, expected_version), team=team, user=user, by=by, keys=keys)
+
+
+def give_to_team(
+    case: Case,
+    team: Team,
+    *,
+    by: User,
+    keys: vault.UnlockedKeys,
+    expected_version: int | None = None,
+) -> Case:
+    """Give the case to a caseworker team (bulk triage), keeping the person it is assigned
+    to, if any, with their copies of its keys: the action names a team only. The case key,
+    and those of cases merged into it, are sealed to the team. Raises as assign_case."""
+    if team.role != Role.CASEWORKER:
+        raise TransitionRefusedError(_("Cases go to caseworker teams only."))
+    with transaction.atomic():
         current = _locked(case, expected_version)
-        if current.state in workflow.ENDED:
-            raise TransitionRefusedError(_("Reopen the case before assigning it."))
-        if user is not None and not UserKey.objects.filter(user=user).exists():
-            raise TransitionRefusedError(
-                _("This person has no keys yet: they must sign in once first.")
-            )
-        # Cases merged into this one are read on its page: their keys follow it.
-        merged = merged_into(current)
-        for held in [current, *merged]:
-            if team is not None and team.pk != current.team_id:
-                vault.grant_keyring(held.keyring, keys, team=team, by=by)
-            if user is not None and user.pk != current.assigned_to_id:
-                vault.grant_keyring(held.keyring, keys, user=user, by=by)
-        previous = current.assigned_to
-        if previous is not None and previous != user:
-            vault.revoke_keyring(current.keyring, user=previous, by=by)
-            for held in merged:
-                if held.assigned_to_id != previous.pk:
-                    vault.revoke_keyring(held.keyring, user=previous, by=by)
-        current.team = team or current.team
-        current.assigned_to = user
-        current.version += 1
-        current.save()
-        CaseEvent.objects.create(case=current, kind=CaseEvent.Kind.ASSIGNED, by=by)
-        log_action(
-            by,
-            "cases.case.assigned",
-            current,
-            details={
-                "team": str(current.team_id or ""),
-                "user": str(user.pk if user else ""),
-            },
+        return _hand_over(current, team=team, user=current.assigned_to, by=by, keys=keys)
+
+
+def _hand_over(
+    current: Case, *, team: Team | None, user: User | None, by: User, keys: vault.UnlockedKeys
+) -> Case:
+    """assign_case and give_to_team, on the locked case."""
+    if current.state in workflow.ENDED:
+        raise TransitionRefusedError(_("Reopen the case before assigning it."))
+    new_person = user is not None and user.pk != current.assigned_to_id
+    if new_person and not UserKey.objects.filter(user=user).exists():
+        raise TransitionRefusedError(
+            _("This person has no keys yet: they must sign in once first.")
         )
+    # Cases merged into this one are read on its page: their keys follow it.
+    merged = merged_into(current)
+    for held in [current, *merged]:
+        if team is not None and team.pk != current.team_id:
+            vault.grant_keyring(held.keyring, keys, team=team, by=by)
+        if user is not None and new_person:
+            vault.grant_keyring(held.keyring, keys, user=user, by=by)
+    previous = current.assigned_to
+    if previous is not None and previous != user:
+        vault.revoke_keyring(current.keyring, user=previous, by=by)
+        for held in merged:
+            if held.assigned_to_id != previous.pk:
+                vault.revoke_keyring(held.keyring, user=previous, by=by)
+    current.team = team or current.team
+    current.assigned_to = user
+    current.version += 1
+    current.save()
+    CaseEvent.objects.create(case=current, kind=CaseEvent.Kind.ASSIGNED, by=by)
+    log_action(
+        by,
+        "cases.case.assigned",
+        current,
+        details={
+            "team": str(current.team_id or ""),
+            "user": str(user.pk if user else ""),
+        },
+    )
+    if user is not None and new_person:
+        _notify_after_commit(user, CASE_NOTICE, by=by)
     return current
 
 
 def reply_to_person(
-    case: Case, text: str, *, by: User, template: ReplyTemplate | None = None
+    case: Case,
+    text: str,
+    *,
+    by: User,
+    template: ReplyTemplate | None = None,
+    expected_version: int | None = None,
 ) -> None:
     """A message to the person through their follow-up page, sealed to their code's key and
-    to the case inbox; the first one counts as the organization's answer. A quarantined
-    case gets a neutral template's text and nothing else (TransitionRefusedError)."""
+    to the case inbox (intake audits it); the first one counts as the organization's
+    answer. A quarantined case gets a neutral template's text and nothing else.
+    Sending bumps the case version, as moves do: of two volunteers answering from the same
+    page, the second is told (StaleCaseError) instead of sending a second answer.
+    Raises TransitionRefusedError and sends nothing."""
     with transaction.atomic():
-        current = Case.objects.select_for_update().get(pk=case.pk)
+        current = _locked(case, expected_version)
         if current.state == State.QUARANTINED:
             if template is None or not template.neutral:
                 raise TransitionRefusedError(_("A quarantined case gets neutral templates only."))
@@ -310,7 +352,8 @@ def reply_to_person(
         intake.staff_reply(current.request, text, by=by)
         if current.answered_at is None:
             current.answered_at = timezone.now()
-            current.save(update_fields=["answered_at"])
+        current.version += 1
+        current.save(update_fields=["answered_at", "version"])
         CaseEvent.objects.create(case=current, kind=CaseEvent.Kind.REPLIED, by=by)
 
 
@@ -333,7 +376,8 @@ def add_note(case: Case, text: str, *, by: User, keyring_key: bytes) -> Note:
 def add_task(
     case: Case, title: str, *, owner: User, due_on: date, by: User, keyring_key: bytes
 ) -> Task:
-    """A task with a sealed title, for `owner`, who must be able to see the case."""
+    """A task with a sealed title, for `owner`, who must be able to see the case; an owner
+    other than its author is told by e-mail after commit, with no detail of it."""
     if not visible_cases(owner).filter(pk=case.pk).exists():
         raise TransitionRefusedError(_("Give tasks to someone who works on this case."))
     with transaction.atomic():
@@ -344,6 +388,7 @@ def add_task(
         task.save(force_insert=True)
         CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.TASK, by=by)
         log_action(by, "cases.task.created", task, details={"case": str(case.pk)})
+        _notify_after_commit(owner, TASK_NOTICE, by=by)
     return task
 
 
@@ -414,8 +459,9 @@ BULK_LIMIT = 200
 
 def bulk_apply(chosen: list[tuple[Case, int]], action: Callable[[Case, int], object]) -> int:
     """Apply `action(case, version_seen)` to every chosen case in one transaction: all of
-    them or none (the first refusal undoes the rest and names its case). Each case gets its
-    own audit entry from the action itself."""
+    them or none (the first refusal, or the first case the user's keys do not open, undoes
+    the rest and names its case in a TransitionRefusedError). Each case gets its own audit
+    entry from the action itself."""
     if len(chosen) > BULK_LIMIT:
         raise TransitionRefusedError(
             _("Choose at most %(limit)d cases at a time.") % {"limit": BULK_LIMIT}
@@ -424,10 +470,15 @@ def bulk_apply(chosen: list[tuple[Case, int]], action: Callable[[Case, int], obj
         for case, version in chosen:
             try:
                 action(case, version)
-            except TransitionRefusedError as refused:
+            except (TransitionRefusedError, vault.KeysUnavailableError) as refused:
+                reason = (
+                    refused.message
+                    if isinstance(refused, TransitionRefusedError)
+                    else _("Your keys do not open this case.")
+                )
                 raise TransitionRefusedError(
                     _("Nothing was changed. Case %(reference)s: %(reason)s")
-                    % {"reference": case.reference, "reason": refused.message}
+                    % {"reference": case.reference, "reason": reason}
                 ) from refused
     return len(chosen)
 
@@ -521,20 +572,64 @@ def send_digests() -> int:
         cases, tasks = attention_counts(person)
         if not cases and not tasks:
             continue
-        with translation.override(settings.LANGUAGE_CODE):
+        with translation.override(mail_language(person)):
             send_mail(
                 subject=_("%(site)s: work waiting for you") % {"site": settings.SITE_TITLE},
                 message=_(
                     "Cases that need an answer soon: %(cases)d. Your tasks due: %(tasks)d. "
                     "Sign in to see them: %(link)s"
                 )
-                % {"cases": cases, "tasks": tasks, "link": settings.STAFF_URL or "/staff/"},
+                % {"cases": cases, "tasks": tasks, "link": _staff_link()},
                 from_email=None,
                 recipient_list=[person.email],
                 fail_silently=True,
             )
         sent += 1
     return sent
+
+
+def mail_language(user: User) -> str:
+    """The language e-mails to `user` are written in. Accounts keep no language of their
+    own, so for now it is the site's (LANGUAGE_CODE) for everyone: the one place to change
+    once they do."""
+    return str(settings.LANGUAGE_CODE)
+
+
+def _staff_link() -> str:
+    return settings.STAFF_URL or "/staff/"
+
+
+# E-mail notices say that something waits and where to sign in, nothing more: never a
+# reference, a country, a name or a title (mail is read on phones, in shared inboxes).
+CASE_NOTICE = (
+    gettext_lazy("%(site)s: a case was given to you"),
+    gettext_lazy("A case was given to you. Sign in to see it: %(link)s"),
+)
+TASK_NOTICE = (
+    gettext_lazy("%(site)s: a task was given to you"),
+    gettext_lazy("A task was given to you. Sign in to see it: %(link)s"),
+)
+
+
+def _notify_after_commit(user: User, notice: tuple[Promise, Promise], *, by: User | None) -> None:
+    """E-mail `user` the content-free `notice` once the caller's transaction commits (not
+    at all if it is undone), in their language; nobody is told of what they did
+    themselves."""
+    if by is not None and user.pk == by.pk:
+        return
+    transaction.on_commit(functools.partial(_send_notice, user, notice))
+
+
+def _send_notice(user: User, notice: tuple[Promise, Promise]) -> None:
+    subject, body = notice
+    with translation.override(mail_language(user)):
+        send_mail(
+            subject=str(subject) % {"site": settings.SITE_TITLE},
+            message=str(body) % {"link": _staff_link()},
+            from_email=None,
+            recipient_list=[user.email],
+            fail_silently=True,
+        )
 
 
 def create_crisis_response(
@@ -547,7 +642,7 @@ def create_crisis_response(
     by: User,
 ) -> CrisisResponse:
     """A new crisis response. Requests already received in its countries and dates are
-    tagged too (in batches of the open cases), so its queue starts complete."""
+    tagged too (`_tag_received`), so its queue starts complete."""
     with transaction.atomic():
         response = CrisisResponse.objects.create(
             name=name,
@@ -556,14 +651,87 @@ def create_crisis_response(
             ends_on=ends_on,
             reply_template=reply_template,
         )
-        window = Q(received_at__date__gte=starts_on)
-        if ends_on is not None:
-            window &= Q(received_at__date__lte=ends_on)
-        tagged = Case.objects.filter(
-            window, crisis__isnull=True, country__in=response.countries
-        ).update(crisis=response)
+        tagged = _tag_received(response, by=by)
         log_action(by, "cases.crisis.created", response, details={"tagged": tagged})
     return response
+
+
+def change_crisis_response(
+    response: CrisisResponse,
+    *,
+    name: str,
+    countries: list[str],
+    starts_on: date,
+    ends_on: date | None,
+    reply_template: str,
+    by: User,
+) -> CrisisResponse:
+    """Change a crisis response's name, countries, dates or reply template; ending it is
+    giving the day it ends (later requests are no longer tagged). Requests already received
+    that the new countries and dates take in are tagged, as on creation. Cases tagged
+    already keep their tag: it may have been given by hand (tag_crisis), and surge
+    volunteers may be working them. Changes nothing, and writes no entry, when nothing
+    differs."""
+    values: dict[str, Any] = {
+        "name": name,
+        "countries": sorted(set(countries)),
+        "starts_on": starts_on,
+        "ends_on": ends_on,
+        "reply_template": reply_template,
+    }
+    with transaction.atomic():
+        current = CrisisResponse.objects.select_for_update().get(pk=response.pk)
+        changed = [field for field, value in values.items() if getattr(current, field) != value]
+        if not changed:
+            return current
+        for field in changed:
+            setattr(current, field, values[field])
+        current.save(update_fields=changed)
+        tagged = _tag_received(current, by=by)
+        log_action(
+            by,
+            "cases.crisis.changed",
+            current,
+            details={
+                "changed": ",".join(changed),
+                "ends_on": ends_on.isoformat() if ends_on else "",
+                "tagged": tagged,
+            },
+        )
+    return current
+
+
+# Cases tagged per statement when a crisis response takes in requests received before it.
+TAG_BATCH = 500
+
+
+def _tag_received(response: CrisisResponse, *, by: User) -> int:
+    """Tag the untagged cases received in the response's countries and dates, their rows
+    locked, in the caller's transaction; each gets a timeline event (no content) and a new
+    version, as tag_crisis gives. Returns how many.
+
+    The caller writes one audit entry naming the count, not one per case: a response made
+    after the fact takes in thousands of cases at once, and audit entries go through the
+    chain's one head row, locked from a transaction's first entry until it ends, which
+    every public request needs too: thousands of entries would hold intake up for seconds
+    during a surge. The events say which cases were tagged, when and by whom."""
+    window = Q(received_at__date__gte=response.starts_on)
+    if response.ends_on is not None:
+        window &= Q(received_at__date__lte=response.ends_on)
+    found = list(
+        Case.objects.select_for_update()
+        .filter(window, crisis__isnull=True, country__in=response.countries)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    now = timezone.now()
+    for start in range(0, len(found), TAG_BATCH):
+        batch = found[start : start + TAG_BATCH]
+        Case.objects.filter(pk__in=batch).update(crisis=response, version=F("version") + 1)
+        CaseEvent.objects.bulk_create(
+            CaseEvent(case_id=pk, at=now, kind=CaseEvent.Kind.CRISIS, by=by) for pk in batch
+        )
+    return len(found)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ urlpatterns = [
     path("reply-templates/", views.reply_templates, name="reply_templates"),
     path("reply-templates/<uuid:pk>/", views.reply_templates, name="reply_template"),
     path("crises/<uuid:pk>/", views.surge, name="surge"),
+    path("crises/<uuid:pk>/edit/", views.crisis_edit, name="crisis_edit"),
     path(
         "crises/<uuid:pk>/surge-accounts/new/",
         surge_views.surge_account_new,

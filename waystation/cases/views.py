@@ -1,11 +1,12 @@
 """Staff pages for cases: the queue, a case, moving it, and breaking the glass."""
 
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -92,19 +93,8 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(
         request.GET or {"state": default_state}, responses=crisis_responses_for(user)
     )
-    data: dict[str, Any] = form.cleaned_data if form.is_valid() else {"state": default_state}
-    filters = queue.Filters(
-        state=data.get("state", ""),
-        country=data.get("country", ""),
-        risk=data.get("risk", ""),
-        language=data.get("language", ""),
-        unassigned=bool(data.get("unassigned")),
-        overdue=bool(data.get("overdue")),
-        due_soon=bool(data.get("due_soon")),
-        crisis=data["crisis"].pk if data.get("crisis") else None,
-        referred_by=data.get("referred_by", ""),
-    )
-    # The page and both counts keep the state filter, so visibility may be asked per state.
+    filters = form.filters(default_state)
+    # The page and the counts keep the state filter, so visibility may be asked per state.
     cases = visible_cases(user, state=filters.state)
     now = timezone.now()
     shown = queue.page(cases, filters, after=request.GET.get("after", ""), now=now)
@@ -122,12 +112,27 @@ def case_queue(request: HttpRequest) -> HttpResponse:
             "next_query": more,
             "bulk_form": BulkForm(responses=crisis_responses_for(user)),
             "query": request.GET.urlencode(),
-            "by_risk": queue.counts(cases, filters, "risk_rank", now=now),
-            "by_country": sorted(
-                queue.counts(cases, filters, "country", now=now).items(), key=lambda i: -i[1]
-            )[:12],
+            **_queue_counts(cases, filters, now),
         },
     )
+
+
+def _queue_counts(cases: QuerySet[Case], filters: queue.Filters, now: datetime) -> dict[str, Any]:
+    """The queue's counts by risk, country and language within the state shown, each with
+    the other filters applied; the largest dozen countries and languages. Counts by state
+    are left out: they would count every state the user sees, which for a caseworker team
+    means reading each of its cases (0.45 s on SQLite at a million cases, a team holding
+    350,000), where these read an index alone."""
+
+    def largest(facet: str) -> list[tuple[str, int]]:
+        counted = queue.counts(cases, filters, facet, now=now)
+        return sorted(counted.items(), key=lambda item: -item[1])[:12]
+
+    return {
+        "by_risk": queue.counts(cases, filters, "risk_rank", now=now),
+        "by_country": largest("country"),
+        "by_language": largest("language"),
+    }
 
 
 def _detail(
@@ -178,7 +183,7 @@ def _detail(
             "move_form": form or MoveForm(initial=initial),
             "assign_form": assign_form
             or AssignForm(initial={**initial, "team": case.team_id, "user": case.assigned_to_id}),
-            "reply_form": reply_form or ReplyForm(case=case),
+            "reply_form": reply_form or ReplyForm(case=case, initial=initial),
             "notes": notes,
             "tasks": [(task, titles.get(task.pk, "")) for task in tasks],
             "note_form": note_form or NoteForm(),
@@ -334,10 +339,15 @@ def case_reply(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         return _detail(request, case, status=400, reply_form=form)
     try:
         services.reply_to_person(
-            case, form.cleaned_data["text"], by=user, template=form.cleaned_data["template"]
+            case,
+            form.cleaned_data["text"],
+            by=user,
+            template=form.cleaned_data["template"],
+            expected_version=form.cleaned_data["version"],
         )
     except TransitionRefusedError as refused:
-        form.add_error(None, refused.message)
+        case.refresh_from_db()
+        form = form.refused(case, refused.message)
         return _detail(request, case, status=400, reply_form=form)
     messages.success(request, _("Your answer waits for the person on their follow-up page."))
     return redirect("cases:detail", pk=case.pk)
@@ -498,8 +508,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
             )
         if keys is None:
             raise TransitionRefusedError(_("Unlock your keys first: assigning seals the case key."))
-        return services.assign_case(
-            case, team=data["team"], user=None, by=user, keys=keys, expected_version=version
+        return services.give_to_team(
+            case, data["team"], by=user, keys=keys, expected_version=version
         )
 
     try:
@@ -507,10 +517,8 @@ def bulk(request: HttpRequest) -> HttpResponse:
             done = services.reply_in_bulk(chosen, data["template"], by=user)
         else:
             done = services.bulk_apply(chosen, apply)
-    except TransitionRefusedError as refused:
+    except TransitionRefusedError as refused:  # bulk_apply names the case it stopped at
         messages.error(request, refused.message)
-    except KeysUnavailableError:
-        messages.error(request, _("Nothing was changed: your keys do not open all of these cases."))
     else:
         changed = ngettext("%(count)d case changed.", "%(count)d cases changed.", done)
         if action == BulkForm.Action.REPLY:
@@ -542,6 +550,24 @@ def crises(request: HttpRequest) -> HttpResponse:
         request,
         "cases/crisis_list.html",
         {"form": form, "responses": CrisisResponse.objects.order_by("-starts_on")},
+        status=400 if form.errors else 200,
+    )
+
+
+@coordinator_required
+@require_http_methods(["GET", "POST"])
+def crisis_edit(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """Change a crisis response, or end it by giving the day it ends."""
+    response = get_object_or_404(CrisisResponse, pk=pk)
+    form = CrisisForm(request.POST if request.method == "POST" else None, response=response)
+    if request.method == "POST" and form.is_valid():
+        services.change_crisis_response(response, **form.cleaned_data, by=staff_user(request))
+        messages.success(request, _("Crisis response saved."))
+        return redirect("cases:surge", pk=response.pk)
+    return render(
+        request,
+        "cases/crisis_edit.html",
+        {"response": response, "form": form},
         status=400 if form.errors else 200,
     )
 

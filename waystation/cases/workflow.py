@@ -99,8 +99,9 @@ _guards: dict[str, list[Guard]] = defaultdict(list)
 
 
 def register_guard(target: str, guard: Guard) -> None:
-    """Add a condition for moving into `target`: `guard(case, target)` raises
-    TransitionRefusedError to stop the move. Registering the same guard twice is harmless."""
+    """Add a condition for moving into `target`, by a move, a resume after a hold or a
+    reopening: `guard(case, target)` raises TransitionRefusedError to stop it. Registering
+    the same guard twice is harmless."""
     if target not in State.values:
         raise ValueError(f"not a case state: {target!r}")
     if guard not in _guards[target]:
@@ -126,17 +127,40 @@ def check(case: Case, target: str, *, reason: str = "", duplicate_of: Case | Non
         raise TransitionRefusedError(_("This change takes no reason."))
     if rule.needs_duplicate and (duplicate_of is None or duplicate_of.pk == case.pk):
         raise TransitionRefusedError(_("Choose the other case this one duplicates."))
-    for guard in _guards[target]:
+    run_guards(case, target)
+
+
+def run_guards(case: Case, target: str) -> None:
+    """Run every guard registered for `target`; the first that refuses raises
+    TransitionRefusedError."""
+    # .get: a lookup must not add an empty entry for every state ever asked about.
+    for guard in list(_guards.get(target, ())):
         guard(case, target)
 
 
+def reopen_target(case: Case) -> str:
+    """Where reopening takes a case: a quarantined one back to where it was, any other to
+    triage."""
+    if case.state == State.QUARANTINED and case.resume_state:
+        return case.resume_state
+    return State.TRIAGED
+
+
 def check_reopen(case: Case, reason: str) -> None:
+    """Raise TransitionRefusedError unless `case` may be reopened with this reason,
+    guards of the state it would return to included."""
     if case.state not in ENDED | {State.QUARANTINED}:
         raise TransitionRefusedError(_("This case is open: there is nothing to reopen."))
     if reason not in REOPEN_REASONS:
         raise TransitionRefusedError(_("Choose a reason for reopening."))
+    # Reopening returns a case to a state like any move does: the same guards hold, or
+    # a quarantined case would come back "verified" without a verification in force.
+    run_guards(case, reopen_target(case))
 
 
 def check_resume(case: Case) -> None:
+    """Raise TransitionRefusedError unless `case` is on hold and the guards of the state it
+    was held in let it back."""
     if case.state != State.ON_HOLD:
         raise TransitionRefusedError(_("Only a case on hold can be resumed."))
+    run_guards(case, case.resume_state)

@@ -1,5 +1,6 @@
 """Forms for attestation requests, the verifier's answer and the individual verifiers."""
 
+import uuid
 from typing import Any
 
 from babel import Locale
@@ -9,12 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from waystation.intake.models import Evidence
 
 from .attestations import (
+    ADDRESSEE_REFUSALS,
     DEFAULT_DAYS,
     DISCLOSABLE,
     MAX_DAYS,
     QUESTION_LENGTH,
     Certainty,
     KnowsPerson,
+    partner_refusal,
 )
 from .models import IndividualVerifier, Partner
 
@@ -94,8 +97,24 @@ class AttestationForm(forms.Form):
             raise forms.ValidationError(_("Choose a partner or a verifier from the list."))
         return chosen
 
+    def _explain_unaskable_partner(self) -> None:
+        # A partner offered when the page was drawn may have lost its agreement (or been
+        # flagged) before the form came back: say why, not only that it is not in the list.
+        kind, _colon, pk = str(self.data.get(self.add_prefix("addressee"), "")).partition(":")
+        if kind != "partner":
+            return
+        try:
+            partner = Partner.objects.filter(pk=uuid.UUID(pk)).first()
+        except ValueError:
+            return
+        refusal = partner_refusal(partner) if partner is not None else ""
+        if refusal:
+            self.errors["addressee"] = self.error_class([str(ADDRESSEE_REFUSALS[refusal])])
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        if "addressee" in self.errors:
+            self._explain_unaskable_partner()
         disclose = data.get("disclose") or []
         if "photo" in disclose:
             data["photo"] = self.photos.get(data.get("photo") or "")

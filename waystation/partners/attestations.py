@@ -147,14 +147,20 @@ def active_verifiers() -> QuerySet[IndividualVerifier]:
     return IndividualVerifier.objects.filter(active=True).order_by("added_at", "pk")
 
 
+def partner_refusal(partner: Partner) -> str:
+    """Why the partner may not be asked or answer now: "compromised", "agreement" (none in
+    force: missing, not signed yet or expired); "" when it may."""
+    if partner.compromised_at is not None:
+        return "compromised"
+    return "" if agreement_in_force(partner) is not None else "agreement"
+
+
 def _addressee_refusal(attestation: AttestationRequest) -> str:
     """Why its addressee may not be asked or answer now: "compromised", "agreement",
     "inactive"; "" when they may."""
     partner, verifier = attestation.partner, attestation.verifier
     if partner is not None:
-        if partner.compromised_at is not None:
-            return "compromised"
-        return "" if agreement_in_force(partner) is not None else "agreement"
+        return partner_refusal(partner)
     return "" if verifier is not None and verifier.active else "inactive"
 
 

@@ -3,8 +3,11 @@ for "verified"), sharing the case key with verifiers, and bringing re-verificati
 
 A case is verified while it has a decided "verified" decision that nothing superseded.
 `require_verified(case)` is what later apps (travel, money, safe-house details) call before
-they store anything of theirs for a case; the workflow guard registered by this app's
-`ready()` (`register_guards`) keeps cases out of planning and every later state until then.
+they store anything of theirs for a case: it also refuses while a re-verification is due.
+The workflow guard registered by this app's `ready()` (`register_guards`) keeps cases out of
+"verified", planning and every later state until then, whichever way they would get there
+(a move, a resume after a hold, a reopening); a case due for re-verification stays verified
+for the workflow, so its plan is not undone while it is looked at again.
 
 Each write locks the case row (`cases.services._locked`, with the version the form was drawn
 from where a stale form matters), writes its rows and one audit entry per step in one
@@ -40,8 +43,10 @@ from .models import Decision, EvidenceReview
 DECIDABLE = frozenset(
     {State.IN_VERIFICATION, *workflow.MAIN_PATH[workflow.MAIN_PATH.index(State.VERIFIED) :]}
 )
-# States a case enters only once verified: planning and everything after it on the main path.
-NEEDS_VERIFIED = tuple(workflow.MAIN_PATH[workflow.MAIN_PATH.index(State.PLANNING) :])
+# States a case enters only with a verified decision in force: "verified" itself (so that no
+# plain move makes a case verified without two people) and everything after it on the main
+# path.
+NEEDS_VERIFIED = tuple(workflow.MAIN_PATH[workflow.MAIN_PATH.index(State.VERIFIED) :])
 DECLINE_REASONS = workflow.RULES[State.DECLINED].reasons
 SUMMARY_LENGTH = 5000
 NOTES_LENGTH = 5000
@@ -69,13 +74,27 @@ def is_verified(case: Case) -> bool:
 
 
 def require_verified(case: Case) -> None:
-    """Raise TransitionRefusedError unless the case is verified. Call it in the service,
-    inside its transaction, before storing travel, money or safe-house details."""
-    if not is_verified(case):
+    """Raise TransitionRefusedError unless the case is verified and no re-verification is
+    due: its review date has come, or a signal is on the case that the confirming reviewer
+    did not see (`due_reasons`). Call it in the service, inside its transaction, before
+    storing travel, money or safe-house details."""
+    decision = verified_decision(case)
+    if decision is None:
         raise TransitionRefusedError(
             _(
                 "This case is not verified. Two staff members must verify it before travel, "
                 "money or safe-house details can be recorded."
+            )
+        )
+    # Signals read live, not only the review date the daily run brings forward: a fraud
+    # signal that appeared this morning must stop the money today. Only the signals that
+    # need no decrypted content can be read here, as in `bring_reviews_forward`.
+    codes = [signal.code for signal in signals_for(case)]
+    if due_reasons(decision, codes, today=timezone.localdate()):
+        raise TransitionRefusedError(
+            _(
+                "This case is due for re-verification. Two staff members must verify it "
+                "again before travel, money or safe-house details can be recorded."
             )
         )
 
@@ -92,7 +111,9 @@ def _verified_first(case: Case, target: str) -> None:
 
 
 def register_guards() -> None:
-    """Hold every case out of planning and the states after it until it is verified."""
+    """Hold every case out of "verified", planning and the states after it until it has a
+    verified decision in force. `confirm_verified` saves its decision before it moves the
+    case, so the guard lets that move through; a plain move to "verified" is refused."""
     for target in NEEDS_VERIFIED:
         workflow.register_guard(target, _verified_first)
 

@@ -49,7 +49,7 @@ def test_nothing_staff_write_or_look_at_leaks(  # type: ignore[no-untyped-def]
             f"/staff/cases/{case.pk}/tasks/",
             {"title": f"{marker} task", "owner": member.pk, "due_on": "2030-01-01"},
         )
-        client.post(f"/staff/cases/{case.pk}/reply/", {"text": f"{marker} reply"})
+        client.post(f"/staff/cases/{case.pk}/reply/", {"text": f"{marker} reply", "version": 1})
         page = client.get(f"/staff/cases/{case.pk}/").content.decode()
         assert all(f"{marker} {what}" in page for what in ("note", "task", "reply"))
         shown = client.get(f"/staff/cases/{case.pk}/evidence/{evidence.pk}/")

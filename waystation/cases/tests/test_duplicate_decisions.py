@@ -293,7 +293,9 @@ def test_the_kept_page_shows_the_merged_history_to_whoever_reads_the_kept_case(
         f"/staff/cases/{merged.pk}/tasks/",
         {"title": "Ask for the tenancy letter", "owner": volunteer.pk, "due_on": "2030-01-01"},
     )
-    client.post(f"/staff/cases/{merged.pk}/reply/", {"text": "We read your second request."})
+    client.post(
+        f"/staff/cases/{merged.pk}/reply/", {"text": "We read your second request.", "version": 1}
+    )
     response = _decide(client, keep, merged, "merge_here")
     assert response.status_code == 302 and response["Location"] == f"/staff/cases/{keep.pk}/"
     page = client.get(f"/staff/cases/{keep.pk}/").content.decode()

@@ -39,11 +39,13 @@ def test_a_template_in_the_cases_language_can_be_sent(client: Client) -> None:
     sign_in(client, volunteer)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert "Next steps" in page and spanish.text not in page
-    client.post(f"/staff/cases/{case.pk}/reply/", {"template": warm.pk})
+    client.post(f"/staff/cases/{case.pk}/reply/", {"template": warm.pk, "version": 1})
     assert _sent(case) == 1
-    other_language = client.post(f"/staff/cases/{case.pk}/reply/", {"template": spanish.pk})
+    other_language = client.post(
+        f"/staff/cases/{case.pk}/reply/", {"template": spanish.pk, "version": 2}
+    )
     assert other_language.status_code == 400 and _sent(case) == 1
-    empty = client.post(f"/staff/cases/{case.pk}/reply/", {"text": " "})
+    empty = client.post(f"/staff/cases/{case.pk}/reply/", {"text": " ", "version": 2})
     assert "Write an answer or choose a template." in empty.content.decode()
 
 
@@ -54,12 +56,11 @@ def test_a_quarantined_case_gets_neutral_templates_only(client: Client) -> None:
     sign_in(client, volunteer)
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert "Answer to the person" not in page and "Next steps" not in page  # no free text
-    written = client.post(f"/staff/cases/{case.pk}/reply/", {"text": "Come to the office."})
+    reply = f"/staff/cases/{case.pk}/reply/"
+    written = client.post(reply, {"text": "Come to the office.", "version": 1})
     assert written.status_code == 400 and _sent(case) == 0
-    assert client.post(f"/staff/cases/{case.pk}/reply/", {"template": warm.pk}).status_code == 400
-    client.post(
-        f"/staff/cases/{case.pk}/reply/", {"template": neutral.pk, "text": "Come to the office."}
-    )
+    assert client.post(reply, {"template": warm.pk, "version": 1}).status_code == 400
+    client.post(reply, {"template": neutral.pk, "text": "Come to the office.", "version": 1})
     assert _sent(case) == 1
     with pytest.raises(services.TransitionRefusedError):
         services.reply_to_person(case, "Anything", by=volunteer, template=warm)
@@ -90,3 +91,41 @@ def test_coordinators_keep_templates(client: Client) -> None:
     assert duplicate.status_code == 400 and ReplyTemplate.objects.count() == 1
     actions = list(AuditEntry.objects.values_list("action", flat=True))
     assert "cases.reply_template.created" in actions and "cases.reply_template.changed" in actions
+
+
+def test_an_answer_from_a_page_drawn_before_another_answer_is_refused_keeping_the_text(
+    client: Client,
+) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    case = make_case(assigned_to=volunteer)
+    services.reply_to_person(case, "We read your request.", by=make_user(Role.INTAKE_VOLUNTEER))
+    sign_in(client, volunteer)
+    stale = client.post(
+        f"/staff/cases/{case.pk}/reply/", {"text": "Typed on an old page.", "version": 1}
+    )
+    page = stale.content.decode()
+    assert stale.status_code == 400
+    assert "Someone else changed this case while you were working on it." in page
+    assert "Typed on an old page." in page
+    assert _sent(case) == 1
+    assert AuditEntry.objects.filter(action="intake.message.sent").count() == 1
+    case.refresh_from_db()
+    assert case.version == 2 and case.events.filter(kind="replied").count() == 1
+    # The form shown again is drawn from the case as it is now: sending it is a choice.
+    assert stale.context["reply_form"]["version"].value() == "2"
+    again = client.post(
+        f"/staff/cases/{case.pk}/reply/", {"text": "Typed on an old page.", "version": 2}
+    )
+    assert again.status_code == 302 and _sent(case) == 2
+
+
+def test_an_answer_makes_forms_drawn_before_it_stale(client: Client) -> None:
+    volunteer = make_user(Role.INTAKE_VOLUNTEER)
+    case = make_case(assigned_to=volunteer)
+    sign_in(client, volunteer)
+    client.post(f"/staff/cases/{case.pk}/reply/", {"text": "We read your request.", "version": 1})
+    moved = client.post(f"/staff/cases/{case.pk}/move/", {"target": "triaged", "version": 1})
+    assert moved.status_code == 400 and "Someone else changed this case" in moved.content.decode()
+    with pytest.raises(services.StaleCaseError):
+        services.reply_to_person(case, "Again.", by=volunteer, expected_version=1)
+    assert _sent(case) == 1

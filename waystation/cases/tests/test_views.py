@@ -177,7 +177,8 @@ def test_queue_queries_do_not_grow_with_the_cases_shown(  # type: ignore[no-unty
     sign_in(client, volunteer)
     make_case(assigned_to=volunteer)
     client.get("/staff/cases/")  # warm the session and the sign-in checks
-    with django_assert_max_num_queries(14) as few:  # the bulk form: templates, responses
+    # The bulk form (templates, responses) and three counts (risk, country, language).
+    with django_assert_max_num_queries(15) as few:
         client.get("/staff/cases/")
     for _ in range(20):
         make_case(assigned_to=volunteer)
@@ -234,15 +235,18 @@ def test_assigning_needs_unlocked_keys_and_a_person_with_keys(client: Client) ->
 
 def test_answering_the_person_is_sealed_and_counts_as_the_first_answer(client: Client) -> None:
     _volunteer, case = _unlocked_volunteer_and_case(client)
-    response = client.post(f"/staff/cases/{case.pk}/reply/", {"text": "We read your request."})
+    response = client.post(
+        f"/staff/cases/{case.pk}/reply/", {"text": "We read your request.", "version": 1}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
-    assert case.answered_at is not None
+    assert case.answered_at is not None and case.version == 2
     message = case.request.messages.get()
     assert b"We read your request." not in bytes(message.for_person or b"")
     page = client.get(f"/staff/cases/{case.pk}/").content.decode()
     assert "We read your request." in page
-    assert client.post(f"/staff/cases/{case.pk}/reply/", {"text": ""}).status_code == 400
+    empty = client.post(f"/staff/cases/{case.pk}/reply/", {"text": "", "version": 2})
+    assert empty.status_code == 400 and case.request.messages.count() == 1
 
 
 def test_notes_and_tasks_are_sealed_and_tasks_show_in_my_tasks(client: Client) -> None:

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from django.db import connection
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 from PIL import Image
 
 from conftest import NEEDS_CHROMIUM, PASSWORD, make_user, new_page, sign_in
@@ -210,9 +210,9 @@ def test_a_partner_without_an_agreement_in_force_or_compromised_cannot_be_asked(
     page = world.staff.get(f"/staff/cases/{world.case.pk}/attestations/new/").content.decode()
     assert "Rainbow Lagos" in page and "No agreement" not in page
     refused = _ask(world, addressee=f"partner:{lapsed.pk}")
-    assert (
-        refused.status_code == 400 and "Choose a partner or a verifier" in refused.content.decode()
-    )
+    assert refused.status_code == 400 and "no data-sharing agreement" in refused.content.decode()
+    unknown = _ask(world, addressee="partner:00000000-0000-4000-8000-000000000000")
+    assert "Choose a partner or a verifier" in unknown.content.decode()
     # Flagged between the form and the sending: the service refuses under the row lock.
     partners.set_compromised(
         world.partner, compromised=True, reason="infiltrated", by=world.coordinator
@@ -233,6 +233,48 @@ def test_a_partner_without_an_agreement_in_force_or_compromised_cannot_be_asked(
                 keyring_key=key,
             )
     assert AttestationRequest.objects.count() == 0
+
+
+def test_an_expired_agreement_refuses_a_new_link_and_records_nothing(world: World) -> None:
+    # Someone else stays askable, so the form is drawn again with the refusal on it.
+    verifiers.add_verifier(
+        by=world.coordinator, kind="relocated", countries=["NG"], name="A", contact="B"
+    )
+    drawn = world.staff.get(f"/staff/cases/{world.case.pk}/attestations/new/").content.decode()
+    assert "Rainbow Lagos" in drawn
+    # It expires while the caseworker fills in the form (an agreement no longer holds on its
+    # expiry date).
+    agreement = world.partner.agreements.get()
+    agreement.expires_on = timezone.localdate()
+    agreement.save()
+    version = world.case.version
+    refused = _ask(world)
+    page = refused.content.decode()
+    assert refused.status_code == 400
+    assert "This partner has no data-sharing agreement in force, so it cannot be asked." in page
+    assert QUESTION in page  # what was typed stays
+    assert (
+        "Rainbow Lagos"
+        not in world.staff.get(f"/staff/cases/{world.case.pk}/attestations/new/").content.decode()
+    )
+    key = vault.open_keyring(
+        world.case.keyring, vault.unlock_with_password(world.caseworker, PASSWORD)
+    )
+    with translation.override("es"), pytest.raises(attestations.AttestationRefusedError) as error:
+        attestations.create_attestation(
+            world.case,
+            addressee=world.partner,
+            fields=["country"],
+            by=world.caseworker,
+            keyring_key=key,
+        )
+    with translation.override("es"):
+        expected = str(attestations.ADDRESSEE_REFUSALS["agreement"])
+    assert error.value.message == expected and expected.startswith("Esta organización aliada")
+    assert not AttestationRequest.objects.exists()
+    assert not AuditEntry.objects.filter(action__startswith="partners.attestation").exists()
+    world.case.refresh_from_db()
+    assert world.case.version == version
 
 
 def test_other_cases_and_missing_ones_are_404(world: World) -> None:

@@ -127,12 +127,14 @@ def test_a_country_outside_the_partners_scope_is_refused_and_keeps_the_answers(
 ) -> None:
     partner = make_partner(countries=("NG",))
     sign_in(client, make_partner_user(partner))
+    written = AuditEntry.objects.count()
     response = client.post("/partners/refer/", referral_data(country="KE"))
     page = response.content.decode()
     assert response.status_code == 400
     assert "outside the countries your organization serves" in page
     assert NARRATIVE in page and "Ada Okafor" in page
     assert _nothing_stored()
+    assert AuditEntry.objects.count() == written  # no entry: nothing happened to any case
 
 
 def test_the_service_refuses_a_country_outside_the_scope_too(intake_team: Team) -> None:
@@ -146,6 +148,8 @@ def test_the_service_refuses_a_country_outside_the_scope_too(intake_team: Team) 
         organization="",
         documents=["none"],
     )
+    referrer = make_partner_user(partner)
+    written = AuditEntry.objects.count()
     with pytest.raises(services.PartnerRefusedError, match="outside the countries"):
         services.refer_person(
             partner,
@@ -153,9 +157,10 @@ def test_the_service_refuses_a_country_outside_the_scope_too(intake_team: Team) 
             language="en",
             form_token="direct",
             member_confirmed=True,
-            by=make_partner_user(partner),
+            by=referrer,
         )
     assert _nothing_stored()
+    assert AuditEntry.objects.count() == written
 
 
 def test_membership_must_be_confirmed(client: Client, intake_team: Team) -> None:

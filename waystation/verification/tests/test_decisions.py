@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from conftest import make_user
 from waystation.accounts.models import Role, Team
@@ -312,6 +313,50 @@ def test_require_verified_for_later_apps() -> None:
         services.require_verified(case)
     verify(case)
     services.require_verified(case)
+
+
+def test_a_case_due_by_date_stays_verified_but_later_apps_are_refused() -> None:
+    case = make_case(state="in_verification")
+    decision = verify(case)
+    Decision.objects.filter(pk=decision.pk).update(review_due_on=timezone.localdate())
+    case.refresh_from_db()
+    with pytest.raises(TransitionRefusedError, match="due for re-verification"):
+        services.require_verified(case)
+    # For the workflow it is still verified: the plan goes on while it is looked at again.
+    assert services.is_verified(case)
+    assert cases.transition(case, State.PLANNING, by=None).state == "planning"
+    # Verified again by two people: a new review date, and later apps may go on.
+    again = verify(case)
+    assert again.review_due_on > timezone.localdate()
+    services.require_verified(case)
+
+
+def test_a_signal_the_reviewers_did_not_see_refuses_later_apps_at_once(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    case = make_case(state="in_verification")
+    proposal = _propose(case, make_user(Role.CASEWORKER))
+    services.confirm_verified(
+        case, proposal.pk, by=make_user(Role.VERIFIER), signals=["contact_names"]
+    )
+    found = [Signal("contact_names", "Different names: 2.")]
+    monkeypatch.setattr(services, "signals_for", lambda case, content=None: found)
+    services.require_verified(case)  # the reviewers saw this one
+    # A new signal, before the daily run has brought the review date forward.
+    found.append(Signal("evidence_shared", "Same file elsewhere: 1."))
+    with pytest.raises(TransitionRefusedError, match="due for re-verification"):
+        services.require_verified(case)
+    assert services.is_verified(case)
+
+
+def test_the_refusals_of_later_apps_are_in_the_askers_language() -> None:
+    case = make_case(state="verified")
+    with translation.override("es"), pytest.raises(TransitionRefusedError) as refused:
+        services.require_verified(case)
+    with translation.override("es"):
+        expected = gettext(
+            "This case is not verified. Two staff members must verify it before travel, "
+            "money or safe-house details can be recorded."
+        )
+    assert refused.value.message == expected and not expected.startswith("This case")
 
 
 # --- Re-verification -------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from conftest import PASSWORD, make_user, sign_in
 from waystation.accounts.models import Membership, Role, Team
 from waystation.audit.models import AuditEntry
 from waystation.cases.models import Case, State
+from waystation.cases.signals import signals_for
 from waystation.cases.tests.factories import make_case
 from waystation.intake.models import Evidence
 from waystation.vault import services as vault
@@ -146,6 +147,26 @@ def test_staff_add_a_file_with_its_kind(
     assert hashlib.sha256(png("green")).hexdigest() in client.get(_url(case)).content.decode()
     entry = AuditEntry.objects.get(action="verification.evidence.added")
     assert entry.actor_id == adder.pk and entry.details["kind"] == "partner_letter"
+
+
+def test_a_file_staff_add_that_another_request_holds_is_a_fraud_signal(
+    client: Client, intake_team: Team, caseworkers: Team
+) -> None:
+    case = in_verification(intake_team, caseworkers, narrative="They beat me at the market.")
+    elsewhere = in_verification(intake_team, caseworkers, narrative="My family threw me out.")
+    unrelated = in_verification(intake_team, caseworkers, narrative="I was fired for who I am.")
+    send_file(elsewhere, png("red"))  # the person of another request sent this very file
+    send_file(unrelated, png("blue"))
+    unlocked(client, member(caseworkers))
+    shared = "The same evidence file is in 1 other request."
+    assert shared not in client.get(_url(case)).content.decode()
+    upload = SimpleUploadedFile("letter.png", png("red"), content_type="image/png")
+    added = client.post(_url(case, "evidence/"), {"kind": "partner_letter", "file": upload})
+    assert added.status_code == 302
+    assert shared in client.get(_url(case)).content.decode()
+    for each in (case, elsewhere):
+        assert "evidence_shared" in {signal.code for signal in signals_for(each)}
+    assert "evidence_shared" not in {signal.code for signal in signals_for(unrelated)}
 
 
 def test_a_file_of_a_disallowed_type_is_refused_and_nothing_is_kept(
