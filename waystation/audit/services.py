@@ -20,6 +20,8 @@ from django.conf import settings
 from django.db import connection, models, transaction
 from django.utils import timezone
 
+from waystation.lib import rows
+
 from .models import AuditEntry, AuditHead
 
 GENESIS = "0" * 64
@@ -114,7 +116,9 @@ def log_action(
             prev_hash=prev_hash,
         )
         entry.hash = compute_hash(entry)
-        entry.save()
+        # With SQL built once (every write of the app appends here); the entry's own id,
+        # assigned by the database, is not read back: the chain names entries by position.
+        rows.insert([entry])
         cursor.execute(write_head, [entry.position, entry.hash])
     return entry
 

@@ -27,6 +27,7 @@ from waystation.accounts.services import alert_coordinators, create_staff
 from waystation.audit.services import log_action
 from waystation.intake import services as intake
 from waystation.intake.models import HelpRequest
+from waystation.lib import rows
 from waystation.vault import services as vault
 from waystation.vault.models import TeamKey, UserKey
 
@@ -58,7 +59,7 @@ def crisis_for(country: str, on: date) -> CrisisResponse | None:
     # Asked before every public request is stored: the SQL is built once per process.
     sql = _active_crises_sql(connection.vendor)
     day = connection.ops.adapt_datefield_value(on)
-    for response in CrisisResponse.objects.raw(sql, [day, day]):
+    for response in rows.fetch(CrisisResponse, sql, [day, day]):
         if country in response.countries:
             return response
     return None

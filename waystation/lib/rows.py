@@ -1,11 +1,12 @@
-"""Inserting model rows with SQL built once per model and database, for the few writes every
-public request for help makes inside one transaction under a surge.
+"""Inserting and reading model rows with SQL built once per model and database, for the few
+queries every public request for help makes, inside one transaction under a surge.
 
 The ORM rebuilds each INSERT statement on every `save()` and `bulk_create()`; for the dozen
 rows a request stores, that building cost more than the database's own work, and it ran
 while the single SQLite writer was held. Values still go through each field's own
 `pre_save` and `get_db_prep_save`, exactly as the ORM converts them, and `prepare` does
-that before the transaction, so the writer is held for the statements alone.
+that before the transaction, so the writer is held for the statements alone. `fetch` reads
+rows back through each column's converters, as a queryset does.
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import connections, models
 from django.db.models.fields import AutoFieldMixin, Field
+
+M = TypeVar("M", bound=models.Model)
 
 
 @dataclass(frozen=True)
@@ -82,3 +85,41 @@ def _statement(
     marks = ", ".join(["%s"] * len(fields))
     table = quote(str(model._meta.db_table))
     return f"INSERT INTO {table} ({columns}) VALUES ({marks})", fields  # noqa: S608 - quoted names only
+
+
+def fetch(model: type[M], sql: str, params: Iterable[Any], *, using: str = "default") -> list[M]:
+    """Instances of `model` from SQL (built once, e.g. from a queryset's `sql_with_params`)
+    whose first columns are the model's concrete fields in their declared order; later
+    columns (those an ORDER BY needs, say) are ignored. Each value goes through the
+    database's and the field's converters, as a queryset's would."""
+    connection = connections[using]
+    names, converters = _readers(model, connection.vendor, using)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(params))
+        found = cursor.fetchall()
+    width = len(names)
+    instances: list[M] = []
+    for row in found:
+        values = list(row[:width])
+        for position, convert, column in converters:
+            value = values[position]
+            for converter in convert:
+                value = converter(value, column, connection)
+            values[position] = value
+        instances.append(model.from_db(using, names, values))
+    return instances
+
+
+@functools.cache
+def _readers(
+    model: type[models.Model], vendor: str, using: str
+) -> tuple[list[str], list[tuple[int, list[Any], Any]]]:
+    connection = connections[using]
+    names, converters = [], []
+    for position, field in enumerate(model._meta.concrete_fields):
+        names.append(field.attname)
+        column = field.get_col(model._meta.db_table)
+        convert = connection.ops.get_db_converters(column) + field.get_db_converters(connection)
+        if convert:
+            converters.append((position, convert, column))
+    return names, converters

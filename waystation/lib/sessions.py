@@ -4,6 +4,7 @@ passes.
 - A new session key is drawn without the query that checks it is free: 160 random bits
   never collide. If one ever did, the INSERT would fail on the
   primary key and Django's `create()` would draw another key, as before.
+- A new session's row is inserted with SQL built once (`waystation.lib.rows`).
 - A session saved already in this request (inside the transaction that stores a request
   for help, say) is not written again at the end of the response when its data has not
   changed since.
@@ -14,6 +15,10 @@ import secrets
 from typing import Any
 
 from django.contrib.sessions.backends import db
+from django.contrib.sessions.backends.base import CreateError
+from django.db import IntegrityError, router, transaction
+
+from waystation.lib import rows
 
 
 class SessionStore(db.SessionStore):
@@ -32,9 +37,22 @@ class SessionStore(db.SessionStore):
         snapshot = (self.session_key, self.serializer().dumps(data))
         if not must_create and snapshot == self._saved:
             return None
-        super().save(must_create=must_create)
+        if must_create:
+            self._insert(data)
+        else:
+            super().save()
         self._saved = snapshot
         return None
+
+    def _insert(self, data: dict[str, Any]) -> None:
+        # A new row, with SQL built once: every person who asks for help gets one.
+        row = self.create_model_instance(data)
+        using = router.db_for_write(self.model, instance=row)
+        try:
+            with transaction.atomic(using=using):
+                rows.insert([row], using=using)
+        except IntegrityError as error:
+            raise CreateError from error
 
     def delete(self, session_key: Any = None) -> None:
         self._saved = None

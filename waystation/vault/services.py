@@ -366,7 +366,7 @@ def held_team_keys(role: str) -> list[TeamKey]:
     # The public form asks this on every request: the ORM builds the SQL once per role
     # and process, and each call only runs it.
     sql, params = _held_team_keys_sql(role, connection.vendor)
-    return list(TeamKey.objects.raw(sql, params))
+    return rows.fetch(TeamKey, sql, params)
 
 
 @functools.cache

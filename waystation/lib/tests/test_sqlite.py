@@ -113,3 +113,29 @@ def test_in_memory_databases_have_no_queue() -> None:
     assert connection._writer_lock is None
     _end(connection)
     connection.close()
+
+
+def test_checkpoints_run_after_commits_not_inside_them(tmp_path: Path, monkeypatch: Any) -> None:
+    from waystation.lib.sqlite import base
+
+    monkeypatch.setattr(base, "CHECKPOINT_EVERY", 3)
+    path = tmp_path / "db.sqlite3"
+    connection = _connection(path)
+    connection.settings_dict["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL"
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_autocheckpoint")
+        assert cursor.fetchone()[0] == 0
+        cursor.execute("CREATE TABLE t (s TEXT)")
+    # Nothing reaches the database file until the third commit's checkpoint copies it.
+    size = path.stat().st_size
+    for commit in range(1, 4):
+        _begin(connection)
+        connection.cursor().execute("INSERT INTO t VALUES (?)", ["x" * 20_000])
+        _end(connection)
+        if commit < 3:
+            assert path.stat().st_size == size
+    assert path.stat().st_size > size + 50_000
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM t")
+        assert cursor.fetchone()[0] == 3
+    connection.close()
