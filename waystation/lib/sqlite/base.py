@@ -14,8 +14,9 @@ statement in autocommit mode still relies on SQLite's own lock. In-memory databa
 SQLite's automatic checkpoint (copying the write-ahead log back into the database, with
 its fsyncs) runs inside the COMMIT that passes 1,000 pages, so it held the queue for
 milliseconds while every other writer waited. Here each connection turns it off and, every
-CHECKPOINT_EVERY commits of its own, runs a PASSIVE checkpoint after giving the queue back:
-writers go on while it copies, and the log stays short.
+CHECKPOINT_EVERY commits of its own (or at once after a transaction that grew the log past
+LOG_LIMIT_BYTES), runs a PASSIVE checkpoint after giving the queue back: writers go on
+while it copies, and the log stays short.
 """
 
 import contextlib
@@ -35,6 +36,9 @@ LONGEST_WAIT = 0.001
 # About SQLite's own 1,000-page threshold with the dozen pages a request for help writes,
 # spread over the processes that write.
 CHECKPOINT_EVERY = 64
+# A log grown past this (large transactions: imports, seeding) is copied back at once, and
+# SQLite truncates it to this size when it starts over.
+LOG_LIMIT_BYTES = 64 * 1024 * 1024
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
@@ -48,6 +52,7 @@ class DatabaseWrapper(base.DatabaseWrapper):
         conn = super().get_new_connection(conn_params)
         if self._lock_path() is not None:
             conn.execute("PRAGMA wal_autocheckpoint=0")
+            conn.execute(f"PRAGMA journal_size_limit={LOG_LIMIT_BYTES}")
         return conn
 
     def _lock_path(self) -> str | None:
@@ -98,8 +103,14 @@ class DatabaseWrapper(base.DatabaseWrapper):
             self._release_writer_lock()
         if held:
             self._commits += 1
-            if self._commits % CHECKPOINT_EVERY == 0:
+            if self._commits % CHECKPOINT_EVERY == 0 or self._log_size() > LOG_LIMIT_BYTES:
                 self.checkpoint()
+
+    def _log_size(self) -> int:
+        try:
+            return os.stat(f"{self.settings_dict['NAME']}-wal").st_size
+        except OSError:
+            return 0
 
     def checkpoint(self) -> None:
         """Copy what the write-ahead log holds into the database file without waiting for

@@ -139,3 +139,23 @@ def test_checkpoints_run_after_commits_not_inside_them(tmp_path: Path, monkeypat
         cursor.execute("SELECT count(*) FROM t")
         assert cursor.fetchone()[0] == 3
     connection.close()
+
+
+def test_a_transaction_that_grows_the_log_past_its_limit_is_copied_back_at_once(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    from waystation.lib.sqlite import base
+
+    monkeypatch.setattr(base, "LOG_LIMIT_BYTES", 200_000)
+    path = tmp_path / "db.sqlite3"
+    connection = _connection(path)
+    connection.settings_dict["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL"
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TABLE t (s TEXT)")
+    size = path.stat().st_size
+    _begin(connection)
+    for _ in range(30):
+        connection.cursor().execute("INSERT INTO t VALUES (?)", ["y" * 20_000])
+    _end(connection)
+    assert path.stat().st_size > size + 500_000
+    connection.close()
