@@ -114,11 +114,14 @@ def measurements(rng: random.Random, lookups: int) -> list[tuple[str, Callable[[
 
     client, case_url = reader()
 
-    def view(url: Callable[[int], str]) -> Callable[[int], int]:
+    def view(url: Callable[[int], str], *, queue_rows: bool = False) -> Callable[[int], int]:
+        """GET through the test client; returns the queue rows shown (the table's rows but
+        its header), so sizes compare pages of like length, or 1 for any other page."""
+
         def get(n: int) -> int:
             response = client.get(url(n))
             assert response.status_code == 200, response.status_code
-            return 1
+            return response.content.count(b"<tr") - 1 if queue_rows else 1
 
         return get
 
@@ -143,13 +146,14 @@ def measurements(rng: random.Random, lookups: int) -> list[tuple[str, Callable[[
             lambda n: sum(queue.counts(cases, default, "country").values()),
         ),
         ("one case + its last 20 events", open_case),
-        ("queue page, new cases (full view)", view(lambda n: "/staff/cases/")),
+        ("queue page, new cases (full view)", view(lambda n: "/staff/cases/", queue_rows=True)),
         (
             "queue page, country + risk (full view)",
             view(
                 lambda n: (
                     f"/staff/cases/?state=new&country={filtered[n].country}&risk={filtered[n].risk}"
-                )
+                ),
+                queue_rows=True,
             ),
         ),
         ("case page, decrypted (full view)", view(lambda n: case_url)),
