@@ -25,7 +25,7 @@ from waystation.vault.access import (
     open_sealed_fields,
 )
 from waystation.vault.fields import decrypt_value
-from waystation.vault.services import KeysUnavailableError
+from waystation.vault.services import KeysUnavailableError, grants_prefetch
 from waystation.vault.session import keys_for
 
 from . import merging, queue, services
@@ -450,6 +450,7 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
     tasks = list(
         Task.objects.filter(owner=user, status=Task.Status.OPEN)
         .select_related("case", "case__keyring")
+        .prefetch_related(grants_prefetch("case__keyring"))
         .order_by("due_on", "created_at")[:200]
     )
     keys: dict[object, bytes | None] = {}

@@ -125,10 +125,12 @@ def get_verifier_for_coordinator(user: User, pk: uuid.UUID) -> IndividualVerifie
 def verifier_directory(request: HttpRequest, user: User) -> list[tuple[IndividualVerifier, str]]:
     """Every individual verifier, active first, with the name the reader's keys open ("" where
     they do not). Showing names is audited, once for the list."""
-    rows = [
-        (verifier, verifier_name(request, verifier))
-        for verifier in IndividualVerifier.objects.order_by("-active", "added_at", "pk")
-    ]
+    listed = (
+        IndividualVerifier.objects.select_related("keyring")
+        .prefetch_related(vault.grants_prefetch("keyring"))
+        .order_by("-active", "added_at", "pk")
+    )
+    rows = [(verifier, verifier_name(request, verifier)) for verifier in listed]
     shown = sum(1 for _verifier, name in rows if name)
     if shown:
         log_action(

@@ -1,13 +1,47 @@
-"""Read the URL matrix from docs/permissions.md and list every URL the project serves."""
+"""Read the URL matrix from docs/permissions.md, list every URL the project serves, and
+build the objects its rows are about."""
 
+import secrets
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from django.urls import NoReverseMatch, URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from waystation.accounts.models import User
+from waystation.cases import services as cases
+from waystation.cases.models import Case, CrisisQuestion, CrisisResponse, ReplyTemplate, Task
+from waystation.partners.models import AttestationRequest, IndividualVerifier, Partner
+from waystation.vault import crypto
+from waystation.vault.models import Keyring
 
 PERMISSIONS_DOC = Path(__file__).resolve().parents[3] / "docs" / "permissions.md"
+
+# URLs about something other than a case: the kind of object their `pk` names. A row
+# without a variant is about an existing one; "missing" about none. Tasks and attestation
+# requests have an "own" one (on the user's own case; a task the user owns) and a
+# "foreign" one (on someone else's case, owned by them).
+ABOUT = {
+    "cases:surge": "crisis",
+    "cases:crisis_edit": "crisis",
+    "cases:surge_account_new": "crisis",
+    "cases:surge_share": "crisis",
+    "cases:crisis_questions": "crisis",
+    "cases:crisis_question": "question",
+    "cases:crisis_question_move": "question",
+    "cases:crisis_question_remove": "question",
+    "cases:reply_template": "template",
+    "cases:surge_account_end": "surge_account",
+    "cases:task_done": "task",
+    "attestations:verifier": "verifier",
+    "attestations:verifier_deactivate": "verifier",
+    "attestations:verifier_reactivate": "verifier",
+    "attestations:cancel": "attestation",
+}
 
 
 @dataclass(frozen=True)
@@ -16,7 +50,7 @@ class Row:
     name: str
     expected: dict[str, str]
     # For URLs about a case: "own" (assigned to the user), "foreign" (someone else's, not
-    # in the user's queue) or "missing" (no such case).
+    # in the user's queue) or "missing" (no such case); for the others, see ABOUT.
     variant: str = ""
 
 
@@ -71,9 +105,13 @@ def url_for(name: str, objects: dict[str, object], variant: str = "") -> str:
         if kind not in objects:  # "missing", or a test without partners
             objects = {**objects, kind: SimpleNamespace(pk=uuid.uuid4())}
     if name.startswith("attestations:") and variant:
-        # About a case (own, foreign or missing), or a verifier or request that is missing.
+        # About a case (own, foreign or missing).
         kind = f"case_{variant}"
         if kind not in objects:
+            objects = {**objects, kind: SimpleNamespace(pk=uuid.uuid4())}
+    if name in ABOUT:
+        kind = f"{ABOUT[name]}_{variant}" if variant else ABOUT[name]
+        if kind not in objects:  # "missing"
             objects = {**objects, kind: SimpleNamespace(pk=uuid.uuid4())}
     try:
         return reverse(name)
@@ -93,3 +131,93 @@ def url_for(name: str, objects: dict[str, object], variant: str = "") -> str:
         return reverse(name, kwargs={"pk": pk, "evidence": evidence.pk})  # type: ignore[attr-defined]
     # A URL about two cases (a duplicate decision): the same case on both sides.
     return reverse(name, kwargs={"pk": pk, "other": pk})
+
+
+def post_data(name: str, objects: dict[str, object], variant: str = "") -> dict[str, str]:
+    """The data a POST row sends: none, except the evidence item a review names (the
+    variant's own file, `evidence_own`), so the roles allowed reach the form."""
+    if name == "verification:review" and f"evidence_{variant}" in objects:
+        return {"evidence": str(objects[f"evidence_{variant}"].pk)}  # type: ignore[attr-defined]
+    return {}
+
+
+def objects_about(name: str, user: User | None, objects: dict[str, Any]) -> dict[str, object]:
+    """The objects a URL that is not about a case is about (ABOUT), built for its rows only.
+    `objects` holds the person (someone else), the partner and the own and foreign cases."""
+    someone_else: User = objects["person"]
+    kind = ABOUT.get(name)
+    if kind in ("crisis", "question"):
+        crisis = make_crisis(by=someone_else)
+        return {"crisis": crisis, "question": make_question(crisis, by=someone_else)}
+    if kind == "template":
+        return {"template": make_template(by=someone_else)}
+    if kind == "verifier":
+        return {"verifier": make_verifier(by=someone_else)}
+    if kind == "task":
+        return {
+            "task_own": make_task(objects["case_own"], owner=user or someone_else),
+            "task_foreign": make_task(objects["case_foreign"], owner=someone_else),
+        }
+    if kind == "attestation":
+        partner = objects["partner"]
+        return {
+            "attestation_own": make_attestation(objects["case_own"], partner, by=user),
+            "attestation_foreign": make_attestation(
+                objects["case_foreign"], partner, by=someone_else
+            ),
+        }
+    return {}
+
+
+def make_crisis(*, by: User) -> CrisisResponse:
+    """A crisis response under way, as a coordinator defines it."""
+    return cases.create_crisis_response(
+        name="Kabul evacuation",
+        countries=["AF"],
+        starts_on=timezone.localdate() - timedelta(days=3),
+        ends_on=None,
+        reply_template="",
+        by=by,
+    )
+
+
+def make_question(crisis: CrisisResponse, *, by: User) -> CrisisQuestion:
+    return cases.add_crisis_question(crisis, {"en": "Where are you staying?"}, by=by)
+
+
+def make_template(*, by: User) -> ReplyTemplate:
+    return cases.save_reply_template(
+        ReplyTemplate(name="Received", language="en", text="We have your message."), by=by
+    )
+
+
+def make_verifier(*, by: User) -> IndividualVerifier:
+    """An active individual verifier whose name and contact were never sealed (no keys)."""
+    return IndividualVerifier.objects.create(
+        kind=IndividualVerifier.Kind.RELOCATED,
+        countries=["NG"],
+        keyring=Keyring.objects.create(),
+        added_by=by,
+    )
+
+
+def make_task(case: Case, *, owner: User) -> Task:
+    """An open task of `owner` on the case, its title sealed under a stand-in key."""
+    task = Task(case=case, keyring_id=case.keyring_id, owner=owner, due_on=timezone.localdate())
+    task.seal(crypto.new_key(), title="Call back")
+    task.save(force_insert=True)
+    return task
+
+
+def make_attestation(case: Case, partner: Partner, *, by: User | None) -> AttestationRequest:
+    """An unanswered attestation request on the case, to the partner, its link never given
+    out (nothing disclosed)."""
+    return AttestationRequest.objects.create(
+        case=case,
+        partner=partner,
+        token_hash=secrets.token_hex(32),
+        disclosed_fields=["first_name"],
+        disclosed=b"",
+        created_by=by,
+        expires_at=timezone.now() + timedelta(days=7),
+    )

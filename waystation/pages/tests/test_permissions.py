@@ -11,7 +11,7 @@ from waystation.cases.models import Case
 from waystation.cases.tests.factories import make_case, make_evidence
 from waystation.partners.tests.factories import matrix_objects as partner_objects
 
-from .matrix import parse_matrix, url_for, url_names
+from .matrix import objects_about, parse_matrix, post_data, url_for, url_names
 
 ROWS = parse_matrix()
 
@@ -49,8 +49,11 @@ def test_matrix(db: None, client: Client, role: str, row) -> None:  # type: igno
     objects["evidence_foreign"] = make_evidence(objects["case_foreign"])  # type: ignore[arg-type]
     # A partner in the registry, and referrals of the user's own partner and of another.
     objects.update(partner_objects(user))
+    # A crisis response, template, verifier, task or attestation request, for URLs about one.
+    objects.update(objects_about(row.name, user, objects))
     if user is not None:
         sign_in(client, user)
     url = url_for(row.name, objects, row.variant)
-    response = client.get(url) if row.method == "GET" else client.post(url, {})
+    data = post_data(row.name, objects, row.variant)
+    response = client.get(url) if row.method == "GET" else client.post(url, data)
     assert _outcome(response) == row.expected[role], f"{row.method} {url} as {role}"
