@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -148,11 +149,27 @@ class AssignForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
+class ReplyTemplateField(forms.ModelChoiceField):
+    """Reply templates, the crisis response's own labelled as its answer."""
+
+    crisis: CrisisResponse | None = None
+
+    def label_from_instance(self, obj: models.Model) -> str:
+        crisis = self.crisis
+        if isinstance(obj, ReplyTemplate) and crisis and obj.name == crisis.reply_template_name:
+            return _("%(template)s: the answer to the crisis “%(crisis)s”") % {
+                "template": obj,
+                "crisis": crisis.name,
+            }
+        return str(obj)
+
+
 class ReplyForm(forms.Form):
     """An answer to the person: written, or a template in the case's language. A
-    quarantined case gets neutral templates only."""
+    quarantined case gets neutral templates only. A case of a crisis response gets the
+    response's template first, chosen already and labelled as the crisis answer."""
 
-    template = forms.ModelChoiceField(
+    template = ReplyTemplateField(
         label=_("Template"), queryset=ReplyTemplate.objects.none(), required=False
     )
     text = forms.CharField(
@@ -172,13 +189,36 @@ class ReplyForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.quarantined = case.state == State.QUARANTINED
         templates = ReplyTemplate.objects.filter(language=case.language).order_by("name")
+        template = self.fields["template"]
+        assert isinstance(template, ReplyTemplateField)  # noqa: S101 - declared above
         if self.quarantined:
             templates = templates.filter(neutral=True)
             del self.fields["text"]
-        template = self.fields["template"]
-        assert isinstance(template, forms.ModelChoiceField)  # noqa: S101 - declared above
+        elif case.crisis is not None and case.crisis.reply_template_name:
+            templates = self._crisis_first(case.crisis, templates, template)
         template.queryset = templates
         template.required = self.quarantined
+
+    def _crisis_first(
+        self,
+        crisis: CrisisResponse,
+        templates: QuerySet[ReplyTemplate],
+        field: ReplyTemplateField,
+    ) -> QuerySet[ReplyTemplate]:
+        """The templates with the crisis response's own first, and chosen when the page
+        is drawn; a word under the field when it is not written in the case's language."""
+        name = crisis.reply_template_name
+        field.crisis = crisis
+        answer = templates.filter(name=name).values_list("pk", flat=True).first()
+        if answer is None:
+            # Help texts are shown as HTML: the name a coordinator typed is escaped.
+            field.help_text = _(
+                "The template of the crisis response, “%(name)s”, is not written in this "
+                "case's language yet."
+            ) % {"name": escape(name)}
+        elif not self.is_bound:
+            self.initial = {"template": answer, **self.initial}  # a copy: callers share theirs
+        return templates.order_by(models.Case(models.When(name=name, then=0), default=1), "name")
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -251,9 +291,9 @@ class DuplicateDecisionForm(forms.Form):
     other_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-def _reply_template_names() -> list[tuple[str, str]]:
+def _reply_template_names(empty_label: object = "—") -> list[tuple[str, object]]:
     names = ReplyTemplate.objects.order_by("name").values_list("name", flat=True).distinct()
-    return [("", "—"), *((name, name) for name in names)]
+    return [("", empty_label), *((name, name) for name in names)]
 
 
 class BulkForm(forms.Form):
@@ -347,12 +387,15 @@ class CrisisForm(forms.Form):
     )
     starts_on = forms.DateField(label=_("Starts on (YYYY-MM-DD)"))
     ends_on = forms.DateField(label=_("Ends on (YYYY-MM-DD), if known"), required=False)
-    reply_template = forms.CharField(
+    # A name shared by reply templates, one per language: each person gets it in theirs.
+    reply_template_name = forms.ChoiceField(
         label=_("Reply template"),
         required=False,
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("A first answer caseworkers can send to everyone in this crisis."),
+        help_text=_(
+            "The answer caseworkers send to everyone in this crisis, each person in their "
+            "own language."
+        ),
+        error_messages={"invalid_choice": _("This reply template no longer exists.")},
     )
 
     def __init__(self, *args: Any, response: CrisisResponse | None = None, **kwargs: Any) -> None:
@@ -362,9 +405,20 @@ class CrisisForm(forms.Form):
                 "countries": ", ".join(response.countries),
                 "starts_on": response.starts_on,
                 "ends_on": response.ends_on,
-                "reply_template": response.reply_template,
+                "reply_template_name": response.reply_template_name,
             }
         super().__init__(*args, **kwargs)
+        # Read once here: a select reads its choices more than once as it renders.
+        choices = _reply_template_names(_("No template"))
+        current = response.reply_template_name if response else ""
+        if current and current not in dict(choices):
+            # Its templates were renamed: the response can still be saved as it is.
+            choices.append(
+                (current, _("%(name)s (no template has this name now)") % {"name": current})
+            )
+        template = self.fields["reply_template_name"]
+        assert isinstance(template, forms.ChoiceField)  # noqa: S101 - declared above
+        template.choices = choices
 
     def clean_countries(self) -> list[str]:
         codes = [c.strip().upper() for c in str(self.cleaned_data["countries"]).split(",")]

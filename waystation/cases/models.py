@@ -57,7 +57,8 @@ class Reason(models.TextChoices):
 
 class CrisisResponse(models.Model):
     """A crisis the organization answers as one: requests from its countries in its dates
-    are tagged with it, get their own queue and surge figures, and a reply template."""
+    are tagged with it, get their own queue and surge figures, and the name of the reply
+    templates caseworkers send everyone in it (each person in their own language)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(_("name"), max_length=120)
@@ -65,7 +66,9 @@ class CrisisResponse(models.Model):
     countries = models.JSONField(_("countries"), default=list)
     starts_on = models.DateField(_("starts on"))
     ends_on = models.DateField(_("ends on"), null=True, blank=True)
-    reply_template = models.TextField(_("reply template"), blank=True)
+    # The name of a family of ReplyTemplate rows, one per language (they are unique by name
+    # and language, so the family has no row of its own to point at); "" for none.
+    reply_template_name = models.CharField(_("reply template"), max_length=120, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     # The team of surge volunteer accounts working this response's queue, and only it.
     surge_team = models.OneToOneField(

@@ -639,18 +639,19 @@ def create_crisis_response(
     countries: list[str],
     starts_on: date,
     ends_on: date | None,
-    reply_template: str,
+    reply_template_name: str,
     by: User,
 ) -> CrisisResponse:
-    """A new crisis response. Requests already received in its countries and dates are
-    tagged too (`_tag_received`), so its queue starts complete."""
+    """A new crisis response; `reply_template_name` names the reply templates it answers
+    with ("" for none). Requests already received in its countries and dates are tagged too
+    (`_tag_received`), so its queue starts complete."""
     with transaction.atomic():
         response = CrisisResponse.objects.create(
             name=name,
             countries=sorted(set(countries)),
             starts_on=starts_on,
             ends_on=ends_on,
-            reply_template=reply_template,
+            reply_template_name=reply_template_name,
         )
         tagged = _tag_received(response, by=by)
         log_action(by, "cases.crisis.created", response, details={"tagged": tagged})
@@ -664,12 +665,13 @@ def change_crisis_response(
     countries: list[str],
     starts_on: date,
     ends_on: date | None,
-    reply_template: str,
+    reply_template_name: str,
     by: User,
 ) -> CrisisResponse:
-    """Change a crisis response's name, countries, dates or reply template; ending it is
-    giving the day it ends (later requests are no longer tagged). Requests already received
-    that the new countries and dates take in are tagged, as on creation. Cases tagged
+    """Change a crisis response's name, countries, dates or reply template (a name, "" for
+    none); ending it is giving the day it ends (later requests are no longer tagged).
+    Requests already received that the new countries and dates take in are tagged, as on
+    creation. The audit entry names the fields changed, never their values. Cases tagged
     already keep their tag: it may have been given by hand (tag_crisis), and surge
     volunteers may be working them. Changes nothing, and writes no entry, when nothing
     differs."""
@@ -678,7 +680,7 @@ def change_crisis_response(
         "countries": sorted(set(countries)),
         "starts_on": starts_on,
         "ends_on": ends_on,
-        "reply_template": reply_template,
+        "reply_template_name": reply_template_name,
     }
     with transaction.atomic():
         current = CrisisResponse.objects.select_for_update().get(pk=response.pk)
@@ -769,6 +771,37 @@ def surge_figures(response: CrisisResponse, *, days: int = 30) -> SurgeFigures:
         oldest_unanswered_days=(now - oldest).days if oldest else None,
         answered_in_time=in_time.count(),
         answered_late_or_overdue=late,
+    )
+
+
+@dataclass(frozen=True)
+class CrisisTemplate:
+    """What a crisis response's surge page says of the reply template it answers with."""
+
+    name: str
+    languages: list[str]  # the languages it is written in, named as `_language_name` does
+    missing: list[tuple[str, int]]  # languages of open cases it is not written in, and how many
+
+
+def crisis_template(response: CrisisResponse) -> CrisisTemplate | None:
+    """The reply template a crisis response answers with: the languages it is written in,
+    and those of the response's open cases it is not (counts, most cases first), which
+    caseworkers cannot send it to. None when the response names no template."""
+    name = response.reply_template_name
+    if not name:
+        return None
+    written = set(ReplyTemplate.objects.filter(name=name).values_list("language", flat=True))
+    missing = (
+        Case.objects.filter(crisis=response, state__in=workflow.ACTIVE)
+        .exclude(language__in=written)
+        .values_list("language")
+        .annotate(n=Count("id"))
+        .order_by("-n", "language")
+    )
+    return CrisisTemplate(
+        name=name,
+        languages=[_language_name(code) for code in sorted(written)],
+        missing=[(_language_name(code), n) for code, n in missing],
     )
 
 

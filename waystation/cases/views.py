@@ -101,6 +101,9 @@ def case_queue(request: HttpRequest) -> HttpResponse:
     more = (
         urlencode({**request.GET.dict(), "after": shown.next_cursor}) if shown.next_cursor else ""
     )
+    # One crisis response's queue: its answer is the reply template chosen already.
+    crisis = form.cleaned_data.get("crisis") if form.is_valid() else None
+    bulk_initial = {"template": crisis.reply_template_name} if crisis else None
     return render(
         request,
         "cases/case_queue.html",
@@ -110,7 +113,7 @@ def case_queue(request: HttpRequest) -> HttpResponse:
             "now": now,
             "due_soon": now + queue.DUE_SOON,
             "next_query": more,
-            "bulk_form": BulkForm(responses=crisis_responses_for(user)),
+            "bulk_form": BulkForm(responses=crisis_responses_for(user), initial=bulk_initial),
             "query": request.GET.urlencode(),
             **_queue_counts(cases, filters, now),
         },
@@ -583,6 +586,7 @@ def surge(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         {
             "response": response,
             "figures": services.surge_figures(response),
+            "crisis_template": services.crisis_template(response),
             "questions": response.questions.all(),
             "keeps_questions": staff_user(request).has_role(Role.COORDINATOR),
             "surge_accounts": surge_accounts(staff_user(request), response),

@@ -24,7 +24,7 @@ def _response(**fields: object) -> CrisisResponse:
         "countries": ["AF", "PK"],
         "starts_on": timezone.localdate() - timedelta(days=10),
         "ends_on": None,
-        "reply_template": "",
+        "reply_template_name": "",
     }
     return services.create_crisis_response(**{**defaults, **fields}, by=make_user(Role.COORDINATOR))  # type: ignore[arg-type]
 
@@ -121,7 +121,7 @@ def _edit(client: Client, response: CrisisResponse, **fields: str):  # type: ign
         "countries": ", ".join(response.countries),
         "starts_on": response.starts_on.isoformat(),
         "ends_on": response.ends_on.isoformat() if response.ends_on else "",
-        "reply_template": response.reply_template,
+        "reply_template_name": response.reply_template_name,
         **fields,
     }
     return client.post(f"/staff/cases/crises/{response.pk}/edit/", data)

@@ -56,7 +56,7 @@ def crisis(coordinator_user: User) -> CrisisResponse:
         countries=["AF"],
         starts_on=timezone.localdate() - timedelta(days=3),
         ends_on=None,
-        reply_template="",
+        reply_template_name="",
         by=coordinator_user,
     )
     services.add_crisis_question(response, WHERE, by=coordinator_user)
@@ -355,7 +355,7 @@ def test_a_response_created_later_asks_the_requests_it_tags(
         countries=["AF"],
         starts_on=timezone.localdate(),
         ends_on=None,
-        reply_template="",
+        reply_template_name="",
         by=coordinator_user,
     )
     services.add_crisis_question(response, WHO, by=coordinator_user)

@@ -65,7 +65,7 @@ def _response(by: User, name: str = "Kabul evacuation") -> CrisisResponse:
         countries=["AF"],
         starts_on=timezone.localdate() - timedelta(days=10),
         ends_on=None,
-        reply_template="",
+        reply_template_name="",
         by=by,
     )
 

@@ -34,7 +34,7 @@ def _response(
         countries=list(countries),
         starts_on=timezone.localdate() - timedelta(days=10),
         ends_on=None,
-        reply_template="",
+        reply_template_name="",
         by=make_user(Role.COORDINATOR),
     )
 

@@ -176,7 +176,7 @@ def make_crisis(*, by: User) -> CrisisResponse:
         countries=["AF"],
         starts_on=timezone.localdate() - timedelta(days=3),
         ends_on=None,
-        reply_template="",
+        reply_template_name="",
         by=by,
     )
 
