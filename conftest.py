@@ -4,6 +4,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
@@ -235,3 +236,26 @@ def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-unty
     with django_db_blocker.unblock(), connection.schema_editor() as editor:
         for model in added:
             editor.delete_model(model)
+
+
+def same_cost(
+    client: Client,
+    url: str,
+    add_rows: Callable[[int], None],
+    assert_max_num_queries: Any,
+    *,
+    ceiling: int = 20,
+    many: int = 12,
+) -> str:
+    """The N+1 guard of a list page: build 2 rows (`add_rows(count)`), measure the page (at
+    most `ceiling` queries), build more up to `many` and hold the page to the count
+    measured. Returns the page with every row."""
+    add_rows(2)
+    assert client.get(url).status_code == 200  # warm the session and the sign-in checks
+    with assert_max_num_queries(ceiling) as few:
+        assert client.get(url).status_code == 200
+    add_rows(many - 2)
+    with assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(url)
+    assert response.status_code == 200
+    return response.content.decode()

@@ -3,7 +3,6 @@ they show: each is measured with a few rows, then with many more."""
 
 import io
 import itertools
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -12,7 +11,7 @@ from django.utils import timezone
 from PIL import Image
 from pytest_django.fixtures import DjangoAssertNumQueries
 
-from conftest import PASSWORD, make_user, sign_in
+from conftest import PASSWORD, make_user, same_cost, sign_in
 from waystation.accounts.models import Role, Team, User
 from waystation.cases import services
 from waystation.cases.models import Case, CrisisResponse, ReplyTemplate
@@ -23,28 +22,6 @@ from .conftest import ask, send_file
 from .factories import make_case
 
 pytestmark = pytest.mark.django_db
-
-
-def _same_cost(
-    client: Client,
-    url: str,
-    add_rows: Callable[[int], None],
-    assert_max_num_queries: DjangoAssertNumQueries,
-    *,
-    ceiling: int = 20,
-    many: int = 12,
-) -> str:
-    """Build 2 rows, measure the page (at most `ceiling` queries), build more up to `many`
-    and hold the page to the count measured. Returns the page with every row."""
-    add_rows(2)
-    assert client.get(url).status_code == 200  # warm the session and the sign-in checks
-    with assert_max_num_queries(ceiling) as few:
-        assert client.get(url).status_code == 200
-    add_rows(many - 2)
-    with assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def _unlocked(client: Client, user: User) -> Client:
@@ -96,7 +73,7 @@ def test_my_tasks_cost_the_same_for_many_tasks_on_many_cases(
                 keyring_key=vault.open_keyring(case.keyring, keys),
             )
 
-    page = _same_cost(client, "/staff/cases/tasks/", add_tasks, django_assert_max_num_queries)
+    page = same_cost(client, "/staff/cases/tasks/", add_tasks, django_assert_max_num_queries)
     assert page.count("Call back") == 12
 
 
@@ -113,7 +90,7 @@ def test_the_break_glass_review_costs_the_same_for_many_openings(
             if number % 2:
                 services.review_break_glass(opened, by=coordinator)
 
-    page = _same_cost(
+    page = same_cost(
         client, "/staff/cases/break-glass/", add_openings, django_assert_max_num_queries
     )
     assert page.count("Caseworker</td>") == 12
@@ -128,7 +105,7 @@ def test_the_crisis_responses_cost_the_same_for_many_responses(
         for _ in range(count):
             _response(coordinator, name=f"Response {CrisisResponse.objects.count()}")
 
-    page = _same_cost(client, "/staff/cases/crises/", add_responses, django_assert_max_num_queries)
+    page = same_cost(client, "/staff/cases/crises/", add_responses, django_assert_max_num_queries)
     assert page.count(">Response ") == 12
 
 
@@ -150,7 +127,7 @@ def test_the_reply_templates_cost_the_same_for_many_templates(
                 by=coordinator,
             )
 
-    page = _same_cost(
+    page = same_cost(
         client, "/staff/cases/reply-templates/", add_templates, django_assert_max_num_queries
     )
     assert page.count(">Template ") == 12
@@ -178,7 +155,7 @@ def test_the_surge_page_costs_the_same_for_many_cases_questions_and_accounts(
             )
 
     # A response asks at most ten questions.
-    page = _same_cost(
+    page = same_cost(
         client,
         f"/staff/cases/crises/{response.pk}/",
         add_rows,
@@ -204,7 +181,7 @@ def test_the_crisis_questions_cost_the_same_for_many_questions(
             )
 
     # A response asks at most ten questions.
-    page = _same_cost(
+    page = same_cost(
         client,
         f"/staff/cases/crises/{response.pk}/questions/",
         add_questions,
@@ -243,7 +220,7 @@ def test_the_case_page_costs_the_same_for_many_notes_tasks_messages_and_files(
 
     # The case page reads a great deal (thread, files, notes, tasks, duplicates, signals,
     # attestations): its ceiling is higher, and still it must not grow.
-    page = _same_cost(
+    page = same_cost(
         client, f"/staff/cases/{case.pk}/", add_work, django_assert_max_num_queries, ceiling=45
     )
     for number in range(12):

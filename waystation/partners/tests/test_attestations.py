@@ -21,6 +21,7 @@ from waystation.accounts.models import Role, Team, User
 from waystation.audit.models import AuditEntry
 from waystation.cases import services as cases
 from waystation.cases.models import Case
+from waystation.cases.tests.conftest import ask
 from waystation.intake import services as intake
 from waystation.intake.models import Evidence
 from waystation.partners import attestations, verifiers
@@ -61,20 +62,7 @@ def world(intake_team: Team, client: Client) -> World:
     coordinator = make_user(Role.COORDINATOR, keys=True)
     caseworker = make_user(Role.CASEWORKER, keys=True)
     member = intake_team.memberships.get().user
-    request = intake.submit_request(
-        intake.Answers(
-            country="NG",
-            region="Lagos",
-            nationalities="Nigerian",
-            narrative="The police came to my house twice this month.",
-            risk="now",
-            organization="",
-            documents=["none"],
-            name=f"{FIRST} {SURNAME}",
-        ),
-        language="en",
-        form_token="attestation-form",
-    )[0]
+    request = ask(name=f"{FIRST} {SURNAME}")
     cases.assign_case(
         request.case,
         team=Team.objects.get(role=Role.CASEWORKER),

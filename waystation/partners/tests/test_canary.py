@@ -16,7 +16,7 @@ from conftest import PASSWORD, make_user, sign_in
 from waystation.accounts.models import Role, Team
 from waystation.cases import services as cases
 from waystation.cases.models import Case
-from waystation.intake import services as intake
+from waystation.cases.tests.conftest import ask
 from waystation.partners import services as partners
 from waystation.partners.models import AttestationRequest, IndividualVerifier, Partner
 from waystation.vault import services as vault
@@ -127,20 +127,7 @@ def test_nothing_asked_or_answered_about_a_person_leaks_anywhere(  # type: ignor
         assert added.status_code == 302
         entry = IndividualVerifier.objects.order_by("-added_at", "-pk").first()
         assert entry is not None
-        request = intake.submit_request(
-            intake.Answers(
-                country="NG",
-                region="Lagos",
-                nationalities="Nigerian",
-                narrative="The police came to my house twice this month.",
-                risk="now",
-                organization="",
-                documents=["none"],
-                name=f"{marker} Okafor",
-            ),
-            language="en",
-            form_token=f"canary-attestation-{script}",
-        )[0]
+        request = ask(name=f"{marker} Okafor")
         cases.assign_case(
             request.case,
             team=Team.objects.get(role=Role.CASEWORKER),

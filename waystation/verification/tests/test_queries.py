@@ -2,7 +2,6 @@
 attestation requests and decisions they show: each is measured with a few, then many."""
 
 import itertools
-from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
@@ -10,7 +9,7 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import DjangoAssertNumQueries
 
-from conftest import PASSWORD, make_user, sign_in
+from conftest import PASSWORD, make_user, same_cost, sign_in
 from waystation.accounts.models import Role, Team
 from waystation.cases.tests.factories import make_case
 from waystation.partners.attestations import cancel_attestation, create_attestation
@@ -23,27 +22,6 @@ from .conftest import in_verification, member, png, send_file, unlocked
 from .factories import verify
 
 pytestmark = pytest.mark.django_db
-
-
-def _same_cost(
-    client: Client,
-    url: str,
-    add_rows: Callable[[int], None],
-    assert_max_num_queries: DjangoAssertNumQueries,
-    *,
-    ceiling: int = 20,
-) -> str:
-    """Build 2 rows, measure the page (at most `ceiling` queries), build 10 more and hold
-    the page to the count measured. Returns the page with every row."""
-    add_rows(2)
-    assert client.get(url).status_code == 200  # warm the session and the sign-in checks
-    with assert_max_num_queries(ceiling) as few:
-        assert client.get(url).status_code == 200
-    add_rows(10)
-    with assert_max_num_queries(len(few.captured_queries)):
-        response = client.get(url)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def test_the_overview_costs_the_same_for_many_cases_and_many_due(
@@ -61,7 +39,7 @@ def test_the_overview_costs_the_same_for_many_cases_and_many_due(
             decision = verify(verified)
             Decision.objects.filter(pk=decision.pk).update(review_due_on=past)
 
-    page = _same_cost(client, "/staff/verification/", add_cases, django_assert_max_num_queries)
+    page = same_cost(client, "/staff/verification/", add_cases, django_assert_max_num_queries)
     assert page.count('<td><a href="/staff/verification/') == 24
 
 
@@ -76,7 +54,7 @@ def test_the_overview_costs_coordinators_the_same_for_many_due(
             decision = verify(make_case(state="in_verification"))
             Decision.objects.filter(pk=decision.pk).update(review_due_on=past)
 
-    page = _same_cost(client, "/staff/verification/", add_due, django_assert_max_num_queries)
+    page = same_cost(client, "/staff/verification/", add_due, django_assert_max_num_queries)
     # Coordinators see the references and dates, with no link to the cases.
     assert page.count("<td>Verified</td>") == 12
     assert '<td><a href="/staff/verification/' not in page
@@ -120,7 +98,7 @@ def test_the_case_page_costs_the_same_for_many_files_requests_and_decisions(
             )
             services.withdraw_proposal(case, proposal.pk, by=reader)
 
-    page = _same_cost(
+    page = same_cost(
         client,
         f"/staff/verification/{case.pk}/",
         add_sources,
