@@ -135,6 +135,8 @@ def merged_into(case: Case) -> list[Case]:
                 kind=DuplicateDecision.Kind.MERGED,
             ).values_list("first_id", "second_id")
         }
+        if not pairs:
+            break
         step = [
             merged
             for merged in Case.objects.filter(duplicate_of_id__in=frontier, state=State.DUPLICATE)

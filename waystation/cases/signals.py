@@ -23,6 +23,7 @@ import logging
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -81,17 +82,27 @@ def signals_for(case: Case, content: Mapping[str, SealedValue] | None = None) ->
         opened = {name: sealed.value for name, sealed in content.items() if not sealed.error}
     disabled = set(settings.CASES_SIGNALS_DISABLED)
     found = []
-    for code, rule in list(_rules.items()):
-        if code in disabled:
-            continue
-        try:
-            message = rule(case, opened)
-        except Exception as error:
-            logger.error("Signal rule %s failed (%s).", code, type(error).__name__)
-            continue
-        if message:
-            found.append(Signal(code, message))
+    memo = _one_look.set({})
+    try:
+        for code, rule in list(_rules.items()):
+            if code in disabled:
+                continue
+            try:
+                message = rule(case, opened)
+            except Exception as error:
+                logger.error("Signal rule %s failed (%s).", code, type(error).__name__)
+                continue
+            if message:
+                found.append(Signal(code, message))
+    finally:
+        _one_look.reset(memo)
     return found
+
+
+# The case's own tokens, read once for all the rules of one look (`_own_tokens`).
+_one_look: ContextVar[dict[Any, list[tuple[str, str]]] | None] = ContextVar(
+    "signal_tokens", default=None
+)
 
 
 # --- Rules ---------------------------------------------------------------------------------
@@ -111,11 +122,7 @@ def _names_behind_contact(case: Case) -> int:
     addresses (this request's own name included; requests without a full name do not
     count)."""
     version = current_key_version()
-    contacts = list(
-        BlindIndexToken.objects.filter(
-            keyring_id=case.keyring_id, kind__in=CONTACT_KINDS, key_version=version
-        ).values_list("kind", "token")
-    )
+    contacts = [(kind, token) for kind in CONTACT_KINDS for token in _own_tokens(case, kind)]
     if not contacts:
         return 0
     keyrings: set[uuid.UUID] = set()
@@ -137,11 +144,19 @@ def _names_behind_contact(case: Case) -> int:
 
 
 def _own_tokens(case: Case, kind: str) -> list[str]:
-    # By the keyring alone (a few dozen rows): with the kind as well, SQLite's planner
-    # prefers the (kind, token) index and reads every token of that kind.
-    rows = BlindIndexToken.objects.filter(
-        keyring_id=case.keyring_id, key_version=current_key_version()
-    ).values_list("kind", "token")[:SCAN_LIMIT]
+    # Read once for all the rules of one `signals_for`, by the keyring alone (a few dozen
+    # rows): with the kind as well, SQLite's planner prefers the (kind, token) index and
+    # reads every token of that kind.
+    memo = _one_look.get()
+    rows = memo.get(case.keyring_id) if memo is not None else None
+    if rows is None:
+        rows = list(
+            BlindIndexToken.objects.filter(
+                keyring_id=case.keyring_id, key_version=current_key_version()
+            ).values_list("kind", "token")[:SCAN_LIMIT]
+        )
+        if memo is not None:
+            memo[case.keyring_id] = rows
     return [token for row_kind, token in rows if row_kind == kind]
 
 

@@ -308,13 +308,13 @@ def test_signal_queries_do_not_grow_with_the_matches(  # type: ignore[no-untyped
     intake_team, vault_storage, settings, django_assert_max_num_queries
 ) -> None:
     requests = [ask(name="Ada Okafor", handle="0803 123 4567", narrative=STORY)]
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         assert signals_for(requests[0].case) == []
     for number in range(6):
         requests.append(ask(name=f"Person {number} Eze", handle="0803 123 4567", narrative=STORY))
         _send_file(requests[-1], _png("red"))
     _send_file(requests[0], _png("red"))
-    with django_assert_max_num_queries(9):
+    with django_assert_max_num_queries(7):
         assert _codes(requests[0].case) == ["contact_names", "evidence_shared", "narrative_burst"]
 
 
