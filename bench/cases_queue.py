@@ -183,7 +183,9 @@ def reader() -> tuple[Any, str]:
     from waystation.intake import services as intake
     from waystation.vault import services as vault
 
-    volunteer = make_user(Role.INTAKE_VOLUNTEER, keys=True, email="bench-reader@example.org")
+    volunteer = make_user(
+        Role.INTAKE_VOLUNTEER, keys=True, email=f"bench-reader-{secrets.token_hex(4)}@example.org"
+    )
     vault.ensure_team_key(Team.objects.get(memberships__user=volunteer))
     answers = intake.Answers(
         country="NG",

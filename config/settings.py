@@ -245,6 +245,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA foreign_keys=ON;"
         ),
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # Choice fields iterate their querysets; on PostgreSQL that would be a server-side
+    # cursor WITH HOLD per field (three round trips and a materialized copy) for lists of a
+    # few dozen rows. Plain fetches are cheaper, and work behind a transaction-mode pooler.
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts and sessions --------------------------------------------------------------

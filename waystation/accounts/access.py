@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404, HttpRequest, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -54,18 +54,14 @@ def required_step(view: Callable[..., Any]) -> Step:
 
 
 def pending_agreements(user: User) -> list[Agreement]:
-    """The latest agreement for everyone and for each of the user's roles, not yet accepted."""
+    """The latest agreement for everyone and for each of the user's roles, not yet accepted.
+    One query: it runs on every staff request."""
     roles = ["", *sorted(user.roles)]
-    latest = (
-        Agreement.objects.filter(role__in=roles).values("role").annotate(version=Max("version"))
-    )
-    if not latest:
-        return []
-    condition = Q()
-    for row in latest:
-        condition |= Q(role=row["role"], version=row["version"])
+    newer = Agreement.objects.filter(role=OuterRef("role"), version__gt=OuterRef("version"))
     return list(
-        Agreement.objects.filter(condition).exclude(acceptances__user=user).order_by("role")
+        Agreement.objects.filter(~Exists(newer), role__in=roles)
+        .exclude(acceptances__user=user)
+        .order_by("role")
     )
 
 

@@ -83,7 +83,12 @@ def _visible(user: User) -> QuerySet[Case]:
 
 def get_case_for_user(user: User, pk: uuid.UUID) -> Case:
     """The case, if the user may see it; Http404 otherwise."""
-    case = visible_cases(user).filter(pk=pk).select_related("assigned_to", "team").first()
+    case = (
+        visible_cases(user)
+        .filter(pk=pk)
+        .select_related("assigned_to", "team", "keyring", "request")
+        .first()
+    )
     if case is None:
         raise Http404
     return case

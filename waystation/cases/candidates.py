@@ -55,10 +55,18 @@ def _person(case: Case, key: bytes) -> duplicates.Person:
     )
 
 
-def possible_duplicates(request: HttpRequest, case: Case, key: bytes, user: User) -> list[Shown]:
-    """The best few candidates for `case`, among the cases `user` may open and decrypt."""
+def possible_duplicates(
+    request: HttpRequest,
+    case: Case,
+    key: bytes,
+    user: User,
+    decisions: dict[uuid.UUID, DuplicateDecision] | None = None,
+) -> list[Shown]:
+    """The best few candidates for `case`, among the cases `user` may open and decrypt, but
+    those already decided about (`decisions`, the page's `decisions_about`, read if not
+    given)."""
     by_keyring: dict[Any, Case] = {}
-    decided = list(_decisions(case))
+    decided = list(decisions_about(case) if decisions is None else decisions)
 
     def load(keyring_ids: list[Any]) -> dict[Any, duplicates.Person]:
         people = {}
@@ -110,7 +118,7 @@ class Decisions:
         return bool(self.same or self.dismissed)
 
 
-def _decisions(case: Case) -> dict[uuid.UUID, DuplicateDecision]:
+def decisions_about(case: Case) -> dict[uuid.UUID, DuplicateDecision]:
     """Every decision about `case`, by the other case's id."""
     rows = DuplicateDecision.objects.filter(Q(first=case) | Q(second=case)).select_related("by")
     return {row.second_id if row.first_id == case.pk else row.first_id: row for row in rows}
@@ -120,10 +128,14 @@ def _merged_one_way(case: Case, other: Case) -> bool:
     return case.state == State.DUPLICATE and case.duplicate_of_id == other.pk
 
 
-def duplicate_decisions(case: Case, user: User) -> Decisions:
+def duplicate_decisions(
+    case: Case, user: User, decisions: dict[uuid.UUID, DuplicateDecision] | None = None
+) -> Decisions:
     """What staff decided about `case` and other cases, newest first. No content: the
-    other case's reference and state, the decision, who and when."""
-    decisions = _decisions(case)
+    other case's reference and state, the decision, who and when. `decisions` as
+    `decisions_about` gives them, read if not given."""
+    if decisions is None:
+        decisions = decisions_about(case)
     others = Case.objects.in_bulk(list(decisions))
     visible = set(visible_cases(user).filter(pk__in=list(decisions)).values_list("pk", flat=True))
     shown = sorted(

@@ -67,7 +67,7 @@ def merged_histories(
             key = keyring_key(request, merged.keyring)
         except (NotUnlockedError, KeysUnavailableError):
             continue
-        history.content = open_sealed_fields(request, merged.request, fields)
+        history.content = open_sealed_fields(request, merged.request, fields, key=key)
         history.thread = services.thread(merged, key)
         history.notes = [
             (note, decrypt_value(key, note, "text"))

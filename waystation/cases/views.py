@@ -39,7 +39,7 @@ from .access import (
     surge_accounts,
     visible_cases,
 )
-from .candidates import duplicate_decisions, possible_duplicates
+from .candidates import decisions_about, duplicate_decisions, possible_duplicates
 from .evidence import (
     EvidenceItem,
     NoPreviewError,
@@ -62,7 +62,16 @@ from .forms import (
     TaskForm,
 )
 from .merged import merged_histories
-from .models import BreakGlass, Case, CrisisQuestion, CrisisResponse, ReplyTemplate, State, Task
+from .models import (
+    BreakGlass,
+    Case,
+    CrisisQuestion,
+    CrisisResponse,
+    DuplicateDecision,
+    ReplyTemplate,
+    State,
+    Task,
+)
 from .signals import signals_for
 from .workflow import TransitionRefusedError
 
@@ -152,9 +161,11 @@ def _detail(
     content, thread, notes, why_not = None, None, None, ""
     tasks = list(case.tasks.select_related("owner").order_by("status", "due_on"))
     evidence: list[EvidenceItem] | None = None
+    decisions = decisions_about(case)
     try:
-        content = open_sealed_fields(request, case.request, REQUEST_FIELDS)
+        # The case and its request share one keyring: opened once for both.
         key = keyring_key(request, case.keyring)
+        content = open_sealed_fields(request, case.request, REQUEST_FIELDS, key=key)
         thread = services.thread(case, key)
         evidence = evidence_items(case, key)
         notes = [
@@ -162,8 +173,13 @@ def _detail(
             for note in case.notes.select_related("by").order_by("-written_at")
         ]
         titles = {task.pk: decrypt_value(key, task, "title") for task in tasks}
-        candidates = possible_duplicates(request, case, key, staff_user(request))
-        merged = merged_histories(request, case, staff_user(request), REQUEST_FIELDS)
+        candidates = possible_duplicates(request, case, key, staff_user(request), decisions)
+        # Merged histories follow merge decisions: none about this case, none to look for.
+        merged = (
+            merged_histories(request, case, staff_user(request), REQUEST_FIELDS)
+            if any(d.kind == DuplicateDecision.Kind.MERGED for d in decisions.values())
+            else []
+        )
     except NotUnlockedError:
         why_not = "locked"
     except KeysUnavailableError:
@@ -195,7 +211,7 @@ def _detail(
             "overdue": case.is_overdue(),
             "signals": signals_for(case, content),
             "candidates": candidates,
-            "decisions": duplicate_decisions(case, staff_user(request)),
+            "decisions": duplicate_decisions(case, staff_user(request), decisions),
             "merged": merged,
             "attestations": attestation_list(request, case),
         },

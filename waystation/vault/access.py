@@ -57,12 +57,14 @@ class SealedValue:
 
 
 def open_sealed_fields(
-    request: HttpRequest, obj: models.Model, names: list[str]
+    request: HttpRequest, obj: models.Model, names: list[str], *, key: bytes | None = None
 ) -> dict[str, SealedValue]:
     """Several sealed fields for one page. A damaged field becomes a message for that field
     alone; the rest still show. Raises NotUnlockedError or KeysUnavailableError like
-    read_sealed, since those concern the whole record."""
-    key = keyring_key(request, obj.keyring)  # type: ignore[attr-defined]
+    read_sealed, since those concern the whole record. `key`, when the caller opened the
+    record's keyring already, spares opening it again."""
+    if key is None:
+        key = keyring_key(request, obj.keyring)  # type: ignore[attr-defined]
     opened = {}
     for name in names:
         try:

@@ -1,5 +1,7 @@
 """The confidentiality agreement gate: nothing beyond it until the current version is accepted."""
 
+from typing import Any
+
 import pytest
 from django.test import Client
 
@@ -69,6 +71,22 @@ def test_role_agreement_applies_only_to_that_role() -> None:
     services.publish_agreement(Role.FINANCE, "Money", "Handle funds with care.", by=coordinator)
     assert [a.title for a in pending_agreements(finance)] == ["Money"]
     assert pending_agreements(host) == []
+
+
+def test_only_the_latest_version_of_each_is_pending_in_one_query(
+    django_assert_num_queries: Any,
+) -> None:
+    coordinator = make_user(Role.COORDINATOR)
+    host = make_user(Role.HOST)
+    services.publish_agreement(Role.HOST, "Hosts", "v1", by=coordinator)
+    services.publish_agreement(Role.HOST, "Hosts", "v2", by=coordinator)
+    services.publish_agreement(Role.FINANCE, "Money", "v1", by=coordinator)
+    assert host.roles == {Role.HOST}
+    # Every staff request asks this: one query, whatever the versions and roles.
+    with django_assert_num_queries(1):
+        pending = pending_agreements(host)
+    # make_user accepted the agreement for everyone; the hosts' first version is outdated.
+    assert [(a.role, a.version) for a in pending] == [(Role.HOST, 2)]
 
 
 def test_versions_are_numbered_per_group() -> None:
