@@ -192,11 +192,12 @@ class Case(models.Model):
                 name="case_team_order",
             ),
             models.Index(fields=["crisis", "received_at"], name="case_crisis_arrivals"),
-            # The queue's counts by country and by risk within a state, read from the index
-            # alone (the per-row lookups cost 25 ms at 9,000 new cases).
-            models.Index(fields=["state", "country", "risk_rank"], name="case_state_country"),
-            # The queue's counts by language within a state, from the index alone too.
-            models.Index(fields=["state", "language"], name="case_state_language"),
+            # The queue's counts by country, risk and language within a state, each with the
+            # others as filters, read from the index alone: per-row lookups cost 25 ms at
+            # 9,000 new cases.
+            models.Index(
+                fields=["state", "country", "risk_rank", "language"], name="case_state_facets"
+            ),
             # The queue filtered by region, in its order. Regions are as the person typed
             # them, so the filter matches them lowered (queue.Filters.apply).
             models.Index(
