@@ -213,7 +213,7 @@ def submit_request(
             used_token,
             *prepared.rows(),
             request,
-            *blind.token_rows(prepared.keyring, tokens),
+            blind.token_rows(prepared.keyring, tokens),
             *more,
         ]
     )

@@ -45,27 +45,46 @@ class Prepared:
             obj._state.db = self.using
 
 
-def prepare(objects: Iterable[models.Model], *, using: str = "default") -> Prepared:
-    """The rows of these unsaved instances as INSERT statements, one per model in order of
-    first appearance. Like `bulk_create`: no model signals, no `save()` overrides, and a key
-    the database assigns (an integer id) is not read back. Defaults and `auto_now_add`
-    values are set on the instances now."""
-    by_model: dict[type[models.Model], list[models.Model]] = {}
+@dataclass(frozen=True)
+class Values:
+    """Rows of one model given as their column values, by attribute name (`keyring_id`),
+    for many small rows that need no instance (a request's blind-index tokens): building a
+    model instance costs more than converting its values. Every concrete field but an
+    auto-incremented key must be named; no default or `pre_save` applies."""
+
+    model: type[models.Model]
+    rows: list[dict[str, Any]]
+
+
+def prepare(objects: Iterable[models.Model | Values], *, using: str = "default") -> Prepared:
+    """The rows of these unsaved instances (and `Values`) as INSERT statements, one per
+    model in order of first appearance. Like `bulk_create`: no model signals, no `save()`
+    overrides, and a key the database assigns (an integer id) is not read back. Defaults
+    and `auto_now_add` values are set on the instances now. Raises KeyError for a `Values`
+    row that leaves a column out."""
+    by_model: dict[type[models.Model], list[models.Model | dict[str, Any]]] = {}
+    instances: list[models.Model] = []
     for obj in objects:
-        by_model.setdefault(type(obj), []).append(obj)
+        if isinstance(obj, Values):
+            by_model.setdefault(obj.model, []).extend(obj.rows)
+        else:
+            by_model.setdefault(type(obj), []).append(obj)
+            instances.append(obj)
     connection = connections[using]
     statements = []
     for model, rows in by_model.items():
         sql, fields = _statement(model, connection.vendor, using)
         values = [
-            [field.get_db_prep_save(field.pre_save(obj, True), connection) for field in fields]
-            for obj in rows
+            [field.get_db_prep_save(row[field.attname], connection) for field in fields]
+            if isinstance(row, dict)
+            else [field.get_db_prep_save(field.pre_save(row, True), connection) for field in fields]
+            for row in rows
         ]
         statements.append((sql, values))
-    return Prepared(using, statements, [obj for rows in by_model.values() for obj in rows])
+    return Prepared(using, statements, instances)
 
 
-def insert(objects: Iterable[models.Model], *, using: str = "default") -> None:
+def insert(objects: Iterable[models.Model | Values], *, using: str = "default") -> None:
     """`prepare` the rows and run them at once, in the caller's transaction."""
     prepare(objects, using=using).run()
 

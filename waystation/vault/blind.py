@@ -68,6 +68,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 
+from waystation.lib import rows
 from waystation.vault import crypto
 from waystation.vault.models import BlindIndexToken, Keyring
 
@@ -367,14 +368,23 @@ def index_keyring(
     return len(rows)
 
 
-def token_rows(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> list[BlindIndexToken]:
-    """Unsaved rows of tokens computed beforehand with `tokens_for`, for a keyring created
-    in the same transaction as they are stored (so it cannot have been shredded)."""
+def token_rows(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> rows.Values:
+    """The rows (for `rows.prepare`) of tokens computed beforehand with `tokens_for`, for a
+    keyring created in the same transaction as they are stored (so it cannot have been
+    shredded). Raises ValueError for a kind that is not indexed."""
     version = current_key_version()
-    return [
-        BlindIndexToken(keyring=keyring, kind=_allowed_kind(kind), token=token, key_version=version)
-        for kind, token in sorted(set(tokens))
-    ]
+    return rows.Values(
+        BlindIndexToken,
+        [
+            {
+                "keyring_id": keyring.pk,
+                "kind": _allowed_kind(kind),
+                "token": token,
+                "key_version": version,
+            }
+            for kind, token in sorted(set(tokens))
+        ],
+    )
 
 
 def add_tokens(keyring: Keyring, tokens: Iterable[tuple[str, str]]) -> int:

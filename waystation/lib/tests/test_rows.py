@@ -58,3 +58,29 @@ def test_prepared_rows_touch_the_database_only_when_run(django_assert_num_querie
     with django_assert_num_queries(2), transaction.atomic(savepoint=False):
         prepared.run()
     assert BlindIndexToken.objects.filter(keyring=keyring, kind="name").count() == 1
+
+
+def test_values_rows_join_the_instances_of_their_model() -> None:
+    keyring = Keyring()
+    instance = BlindIndexToken(keyring=keyring, kind="phone", token="d" * 32)
+    values = rows.Values(
+        BlindIndexToken,
+        [
+            {"keyring_id": keyring.pk, "kind": "name", "token": "e" * 32, "key_version": 3},
+            {"keyring_id": keyring.pk, "kind": "email", "token": "f" * 32, "key_version": 3},
+        ],
+    )
+    prepared = rows.prepare([keyring, instance, values])
+    # One statement per model: the instance and the two values rows go in together.
+    assert [len(batch) for _sql, batch in prepared.statements] == [1, 3]
+    assert prepared.objects == [keyring, instance]
+    with transaction.atomic():
+        prepared.run()
+    assert sorted(
+        BlindIndexToken.objects.filter(keyring=keyring).values_list("kind", "token", "key_version")
+    ) == [("email", "f" * 32, 3), ("name", "e" * 32, 3), ("phone", "d" * 32, 1)]
+
+
+def test_values_rows_must_name_every_column() -> None:
+    with pytest.raises(KeyError):
+        rows.prepare([rows.Values(BlindIndexToken, [{"kind": "name", "token": "g" * 32}])])
