@@ -176,6 +176,7 @@ INSTALLED_APPS = [
     "waystation.cases",
     "waystation.partners",
     "waystation.verification",
+    "waystation.planning",
 ]
 
 MIDDLEWARE = [
