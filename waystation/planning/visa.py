@@ -29,8 +29,9 @@ WORDS = {
 }
 # A stay longer than this many days is no visa-free stay but a typing error.
 MAX_DAYS = 3660
-# CLDR regions that are no country (continents, groupings, private use).
-NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"}
+# CLDR regions that are no ISO 3166 country: groupings, private use, and places CLDR lists
+# apart from the country they belong to (Canary Islands, Ceuta and Melilla, Sark, ...).
+NOT_COUNTRIES = {"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ", "AC", "CP", "CQ", "DG", "EA", "IC", "TA"}
 # Kosovo's codes are user-assigned: CLDR names XK but maps no alpha-3 code to it.
 KOSOVO = {"XK": "XK", "XKX": "XK"}
 # Problems listed in full; beyond this many, a count.
@@ -87,7 +88,7 @@ def read(lines: Iterable[bytes]) -> Reading:
     reading = Reading()
     codes = country_codes()
     first_seen: dict[tuple[str, str], int] = {}
-    text_lines = _decoded(lines, reading)
+    text_lines = decoded_lines(lines, reading.problems)
     rows = csv.reader(text_lines)
     header_checked = False
     for row in rows:
@@ -141,7 +142,7 @@ def _pair(
     return Pair(number, codes[passport.upper()], codes[destination.upper()], *found)
 
 
-def _decoded(lines: Iterable[bytes], reading: Reading) -> Iterable[str]:
+def decoded_lines(lines: Iterable[bytes], problems: list[str]) -> Iterable[str]:
     """The lines as text; a line that is not UTF-8 is reported by its number and read as
     blank, so later lines keep theirs (a file saved from several editors mixes encodings:
     no guess is safe for a code)."""
@@ -149,7 +150,7 @@ def _decoded(lines: Iterable[bytes], reading: Reading) -> Iterable[str]:
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:
-            reading.problems.append(f"line {number}: not UTF-8 text")
+            problems.append(f"line {number}: not UTF-8 text")
             yield "\n"
 
 

@@ -16,6 +16,8 @@ from waystation.accounts.models import User
 from waystation.cases import services as cases
 from waystation.cases.models import Case, CrisisQuestion, CrisisResponse, ReplyTemplate, Task
 from waystation.partners.models import AttestationRequest, IndividualVerifier, Partner
+from waystation.planning import services as planning
+from waystation.planning.models import CountryFacts
 from waystation.vault import crypto
 from waystation.vault.models import Keyring
 
@@ -35,6 +37,7 @@ ABOUT = {
     "cases:crisis_question_move": "question",
     "cases:crisis_question_remove": "question",
     "cases:reply_template": "template",
+    "planning:country": "country_facts",
     "cases:surge_account_end": "surge_account",
     "cases:task_done": "task",
     "attestations:verifier": "verifier",
@@ -151,6 +154,12 @@ def objects_about(name: str, user: User | None, objects: dict[str, Any]) -> dict
         return {"crisis": crisis, "question": make_question(crisis, by=someone_else)}
     if kind == "template":
         return {"template": make_template(by=someone_else)}
+    if kind == "country_facts":
+        return {
+            "country_facts": planning.save_country_facts(
+                CountryFacts(country="TZ"), by=someone_else
+            )
+        }
     if kind == "verifier":
         return {"verifier": make_verifier(by=someone_else)}
     if kind == "task":
