@@ -180,7 +180,7 @@ def test_the_command_imports_and_refuses_clearly(tmp_path: Path) -> None:
         "2026-11-30",
         stdout=out,
     )
-    assert out.getvalue().strip() == "Imported the facts of 1 countries from facts.csv."
+    assert out.getvalue().strip() == "Imported the facts of 1 country from facts.csv."
     with pytest.raises(CommandError, match="--reviewed-on must be a date"):
         call_command("import_country_facts", str(good), "--source", "x", "--reviewed-on", "soon")
     bad = tmp_path / "bad.csv"

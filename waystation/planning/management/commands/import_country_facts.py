@@ -1,12 +1,13 @@
 """Import country facts (legal status, gender recognition, asylum, safety) from a CSV file."""
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from waystation.planning import services
+
+from ._imports import date_option, import_file
 
 
 class Command(BaseCommand):
@@ -23,20 +24,13 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            reviewed_on = date.fromisoformat(options["reviewed_on"])
-        except ValueError as error:
-            raise CommandError(
-                f"--reviewed-on must be a date as YYYY-MM-DD, not {options['reviewed_on']!r}"
-            ) from error
+        reviewed_on = date_option("--reviewed-on", options["reviewed_on"])
         path: Path = options["file"]
-        try:
-            with path.open("rb") as lines:
-                stored = services.import_country_facts(
-                    lines, source=options["source"], reviewed_on=reviewed_on
-                )
-        except OSError as error:
-            raise CommandError(f"cannot read {path}: {error.strerror}") from error
-        except services.ImportRefusedError as error:
-            raise CommandError(f"{path.name}: nothing imported.\n{error}") from error
-        self.stdout.write(f"Imported the facts of {len(stored)} countries from {path.name}.")
+        stored = import_file(
+            path,
+            lambda lines: services.import_country_facts(
+                lines, source=options["source"], reviewed_on=reviewed_on
+            ),
+        )
+        countries = "1 country" if len(stored) == 1 else f"{len(stored)} countries"
+        self.stdout.write(f"Imported the facts of {countries} from {path.name}.")

@@ -1,12 +1,13 @@
 """Import entry requirements by passport from a passport-index "tidy" CSV file."""
 
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandParser
 
 from waystation.planning import services
+
+from ._imports import date_option, import_file
 
 
 class Command(BaseCommand):
@@ -25,22 +26,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        try:
-            as_of = date.fromisoformat(options["as_of"])
-        except ValueError as error:
-            raise CommandError(
-                f"--as-of must be a date as YYYY-MM-DD, not {options['as_of']!r}"
-            ) from error
+        as_of = date_option("--as-of", options["as_of"])
         path: Path = options["file"]
-        try:
-            with path.open("rb") as lines:
-                dataset = services.import_visa_requirements(
-                    lines, as_of=as_of, source=path.name, replace=options["replace"]
-                )
-        except OSError as error:
-            raise CommandError(f"cannot read {path}: {error.strerror}") from error
-        except services.ImportRefusedError as error:
-            raise CommandError(f"{path.name}: nothing imported.\n{error}") from error
+        dataset = import_file(
+            path,
+            lambda lines: services.import_visa_requirements(
+                lines, as_of=as_of, source=path.name, replace=options["replace"]
+            ),
+        )
         self.stdout.write(
             f"Imported {dataset.pairs:,} passport and destination pairs as of "
             f"{dataset.as_of.isoformat()} from {dataset.source}."
