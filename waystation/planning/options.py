@@ -90,12 +90,12 @@ def destination_options(
                 )
             ],
         )
-    best = _best_entries(dataset, held)
+    best, known = _best_entries(dataset, held)
     notes = [
         _("The visa data of %(date)s knows nothing of the %(passport)s passport.")
         % {"date": _day(dataset.as_of), "passport": names.get(code, code)}
         for code in held
-        if not any(passport == code for passport, _entry, _days in best.values())
+        if code not in known
     ]
     facts = {row.country: row for row in CountryFacts.objects.all()}
     options = [
@@ -109,20 +109,23 @@ def destination_options(
 
 def _best_entries(
     dataset: VisaDataset, passports: list[str]
-) -> dict[str, tuple[str, str, int | None]]:
-    """Per destination, the passport giving the easiest entry, that entry and its days."""
+) -> tuple[dict[str, tuple[str, str, int | None]], set[str]]:
+    """Per destination, the passport giving the easiest entry, that entry and its days; and
+    the passports the data set holds at all."""
     best: dict[str, tuple[str, str, int | None]] = {}
+    known: set[str] = set()
     rows = VisaRequirement.objects.filter(dataset=dataset, passport__in=passports).values_list(
         "passport", "destination", "entry", "days"
     )
     for passport, destination, entry, days in rows:
+        known.add(passport)
         if entry not in ENTRY_POINTS:
             continue
         current = best.get(destination)
         rank = (ENTRY_POINTS[entry], days or 0)
         if current is None or rank > (ENTRY_POINTS[current[1]], current[2] or 0):
             best[destination] = (passport, entry, days)
-    return best
+    return best, known
 
 
 def _option(

@@ -73,6 +73,14 @@ def test_the_best_passport_of_several_is_used(visa_data: None) -> None:
     assert "UG" not in options and "NA" not in options
 
 
+def test_a_passport_never_the_best_is_still_known() -> None:
+    text = b"Passport,Destination,Requirement\nUG,CA,eta\nKE,CA,visa required\n"
+    services.import_visa_requirements(text.splitlines(keepends=True), as_of=AS_OF, source="t")
+    answer = destination_options(["UG", "KE"])
+    assert answer.notes == []
+    assert [(o.destination, o.passport) for o in answer.options] == [("CA", "UG")]
+
+
 def test_criminalizing_stops_lower_the_rank_and_are_named(visa_data: None) -> None:
     answer = destination_options(["UG"], transit={"CA": ["KE", "NG", "DE"]})
     canada = next(o for o in answer.options if o.destination == "CA")
