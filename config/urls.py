@@ -14,6 +14,7 @@ urlpatterns = [
     path("staff/", include("waystation.vault.urls")),
     path("", include("waystation.pages.urls")),
     path("", include("waystation.intake.urls")),
+    path("", include("waystation.planning.public_urls")),
 ]
 
 handler400 = "waystation.pages.views.bad_request"

@@ -270,7 +270,7 @@ def test_public_pages_have_no_serious_accessibility_violations(  # type: ignore[
     page, outside = new_page(browser, locale=language, bypass_csp=True)
     found: dict[str, list[dict[str, Any]]] = {}
 
-    for path in ("/", "/ask/", "/follow-up/", "/safety/"):
+    for path in ("/", "/ask/", "/follow-up/", "/safety/", "/countries/", "/countries/ug/"):
         page.goto(f"{site_url}{path}")
         _assert_language(page, language)
         found[path] = axe.blocking_violations(page, axe_source)
