@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from anyascii import anyascii
-from babel import Locale
 from rapidfuzz import fuzz, process
 
 from . import visa
@@ -126,15 +125,11 @@ def _key(name: str) -> str:
 @functools.cache
 def _names() -> dict[str, str]:
     """Every accepted name or code, folded, and the country code it names."""
-    codes = visa.country_codes()
-    names = {_key(code): country for code, country in codes.items()}
-    territories = Locale.parse("en").territories
-    for code in set(codes.values()):
-        name = str(territories.get(code, ""))
-        if name:
-            names[_key(name)] = code
-            # CLDR's "Myanmar (Burma)", "Congo - Kinshasa": the part before the bracket too.
-            names.setdefault(_key(re.split(r" \(| - ", name)[0]), code)
+    names = {_key(code): country for code, country in visa.country_codes().items()}
+    for code, name in visa.country_names("en"):
+        names[_key(name)] = code
+        # CLDR's "Myanmar (Burma)", "Congo - Kinshasa": the part before the bracket too.
+        names.setdefault(_key(re.split(r" \(| - ", name)[0]), code)
     names.update({_key(alias): code for alias, code in ALIASES.items()})
     return names
 
@@ -146,10 +141,7 @@ def country_code(name: str) -> str | None:
 
 def closest_name(name: str) -> str | None:
     """The English name of the country whose name is closest to `name`, if one is close."""
-    territories = Locale.parse("en").territories
-    choices = {
-        code: str(territories[code]) for code in set(_names().values()) if code in territories
-    }
+    choices = dict(visa.country_names("en"))
     found = process.extractOne(
         name, choices, scorer=fuzz.ratio, processor=_key, score_cutoff=SUGGESTION_SCORE
     )

@@ -1,24 +1,13 @@
 from datetime import date
 from typing import Any
 
-from babel import Locale
 from django import forms
 from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from . import visa
 from .models import FACTS, CountryFacts
-
-
-def country_names(language: str) -> list[tuple[str, str]]:
-    """Every country the planner knows, named in `language` (CLDR), in that order."""
-    try:
-        names = Locale.parse(language.replace("-", "_")).territories
-    except (ValueError, TypeError):
-        names = Locale.parse("en").territories
-    codes = set(visa.country_codes().values())
-    return sorted(((code, str(names.get(code, code))) for code in codes), key=lambda c: c[1])
+from .visa import country_names
 
 
 class CountryFactsForm(forms.ModelForm):

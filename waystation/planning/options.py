@@ -13,11 +13,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from babel import Locale
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from .models import CountryFacts, VisaDataset, VisaRequirement
+from .visa import country_names
 
 Entry = VisaRequirement.Entry
 Relations = CountryFacts.Relations
@@ -78,7 +78,7 @@ def destination_options(
     dataset = VisaDataset.objects.order_by("-as_of").first()
     if dataset is None:
         return Options(None, notes=[_("No visa data is imported yet.")])
-    names = _names(language)
+    names = dict(country_names(language))
     held = sorted({code.upper() for code in passports if code})
     if not held:
         return Options(
@@ -206,11 +206,3 @@ def _asylum_reason(facts: CountryFacts) -> str:
 
 def _day(day: date | None) -> str:
     return date_format(day, "DATE_FORMAT") if day else ""
-
-
-def _names(language: str) -> dict[str, str]:
-    try:
-        territories = Locale.parse(language.replace("-", "_")).territories
-    except (ValueError, TypeError):
-        territories = Locale.parse("en").territories
-    return {str(code): str(name) for code, name in territories.items()}

@@ -6,8 +6,8 @@ from django.shortcuts import render
 from django.utils.translation import get_language
 from django.views.decorators.http import require_http_methods
 
-from .forms import country_names
 from .models import CountryFacts
+from .visa import country_names
 
 
 @require_http_methods(["GET"])

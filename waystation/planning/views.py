@@ -10,8 +10,9 @@ from django.views.decorators.http import require_http_methods
 from waystation.accounts.access import coordinator_required, staff_user
 
 from . import services
-from .forms import CountryFactsForm, country_names
+from .forms import CountryFactsForm
 from .models import CountryFacts
+from .visa import country_names
 
 
 @coordinator_required

@@ -71,6 +71,17 @@ def country_codes() -> dict[str, str]:
     return {**codes, **KOSOVO}
 
 
+def country_names(language: str) -> list[tuple[str, str]]:
+    """Every country the planner knows (`country_codes`), named in `language` by CLDR
+    (English for a language it does not know), in the order of those names."""
+    try:
+        names = Locale.parse(language.replace("-", "_")).territories
+    except (ValueError, TypeError):
+        names = Locale.parse("en").territories
+    codes = set(country_codes().values())
+    return sorted(((code, str(names.get(code, code))) for code in codes), key=lambda c: c[1])
+
+
 def requirement(text: str) -> tuple[str, int | None] | None:
     """The entry and visa-free days a Requirement cell says, or None if it says neither."""
     value = " ".join(text.split()).casefold()
