@@ -31,7 +31,7 @@ from waystation.lib import rows
 from waystation.vault import services as vault
 from waystation.vault.models import TeamKey, UserKey
 
-from . import workflow
+from . import workflow, worklist
 from .access import QUEUE_ROLES, merged_into, visible_cases
 from .models import (
     RISK_RANK,
@@ -544,7 +544,8 @@ def _language_name(code: str) -> str:
 
 def attention_counts(user: User) -> tuple[int, int]:
     """(cases in the user's view that are unanswered and overdue or due within three days,
-    the user's open tasks due today or earlier): what the daily digest counts."""
+    the user's open tasks due today or earlier, with later apps' items: `worklist`): what
+    the daily digest counts."""
     now = timezone.now()
     cases = (
         visible_cases(user)
@@ -553,10 +554,9 @@ def attention_counts(user: User) -> tuple[int, int]:
         )
         .count()
     )
-    tasks = Task.objects.filter(
-        owner=user, status=Task.Status.OPEN, due_on__lte=timezone.localdate()
-    ).count()
-    return cases, tasks
+    today = timezone.localdate()
+    tasks = Task.objects.filter(owner=user, status=Task.Status.OPEN, due_on__lte=today).count()
+    return cases, tasks + worklist.work_due(user, today)
 
 
 def send_digests() -> int:

@@ -1,7 +1,7 @@
 """Staff pages for cases: the queue, a case, moving it, and breaking the glass."""
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -28,7 +29,7 @@ from waystation.vault.fields import decrypt_value
 from waystation.vault.services import KeysUnavailableError, grants_prefetch
 from waystation.vault.session import keys_for
 
-from . import merging, queue, services
+from . import merging, queue, services, worklist
 from .access import (
     CASE_ROLES,
     QUEUE_ROLES,
@@ -465,6 +466,8 @@ def task_done(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 @role_required(*CASE_ROLES)
 @require_http_methods(["GET"])
 def my_tasks(request: HttpRequest) -> HttpResponse:
+    """The user's open tasks and the items later apps give them (plan milestones...),
+    soonest due first, titles decrypted where the user's keys open the case."""
     user = staff_user(request)
     tasks = list(
         Task.objects.filter(owner=user, status=Task.Status.OPEN)
@@ -472,13 +475,25 @@ def my_tasks(request: HttpRequest) -> HttpResponse:
         .prefetch_related(grants_prefetch("case__keyring"))
         .order_by("due_on", "created_at")[:200]
     )
+    items = [
+        worklist.WorkItem(
+            case=task.case,
+            due_on=task.due_on,
+            sealed=task,
+            field="title",
+            label=str(_("Task")),
+            done_url=reverse("cases:task_done", kwargs={"pk": task.pk}),
+        )
+        for task in tasks
+    ] + worklist.work_items(user)
+    items.sort(key=lambda item: (item.due_on is None, item.due_on or date.min))
     keys: dict[object, bytes | None] = {}
     rows = []
-    for task in tasks:
-        if task.case_id not in keys:
-            keys[task.case_id] = _case_key(request, task.case)
-        key = keys[task.case_id]
-        rows.append((task, decrypt_value(key, task, "title") if key else None))
+    for item in items:
+        if item.case.pk not in keys:
+            keys[item.case.pk] = _case_key(request, item.case)
+        key = keys[item.case.pk]
+        rows.append((item, decrypt_value(key, item.sealed, item.field) if key else None))
     return render(
         request,
         "cases/task_list.html",

@@ -44,11 +44,17 @@ class UnlockedKeys:
     user_id: uuid.UUID
     private_key: bytes
     _team_keys: dict[uuid.UUID, bytes] = field(default_factory=dict)
+    # Team keys the user holds no copy of: a list of cases sealed to several teams asks
+    # once, not once a case (these keys live for one request).
+    _not_held: set[uuid.UUID] = field(default_factory=set)
 
     def team_private_key(self, team_key: TeamKey) -> bytes:
+        if team_key.pk in self._not_held:
+            raise KeysUnavailableError("not a holder of this team key")
         if team_key.pk not in self._team_keys:
             copy = TeamKeyCopy.objects.filter(team_key=team_key, user_id=self.user_id).first()
             if copy is None:
+                self._not_held.add(team_key.pk)
                 raise KeysUnavailableError("not a holder of this team key")
             self._team_keys[team_key.pk] = crypto.unseal(
                 self.private_key, bytes(copy.sealed_private_key)
