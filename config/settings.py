@@ -458,5 +458,10 @@ LOGGING = {
     "loggers": {
         # Disallowed-host reports would echo attacker-chosen host headers into the log.
         "django.security.DisallowedHost": {"handlers": [], "propagate": False},
+        # The dossier's PDF renderer reports on the document it draws (CSS it skipped, fonts,
+        # images): nothing of a case may reach a log, so it says nothing.
+        "weasyprint": {"handlers": [], "propagate": False},
+        "fontTools": {"handlers": [], "propagate": False},
+        "pypdf": {"handlers": [], "propagate": False},
     },
 }

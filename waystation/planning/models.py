@@ -2,9 +2,12 @@
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from waystation.vault.fields import SealedField, SealedModel
 
 
 class VisaDataset(models.Model):
@@ -126,3 +129,166 @@ class CountryFacts(models.Model):
 
     def __str__(self) -> str:
         return self.country
+
+
+# --- A case's documents and plan --------------------------------------------------------
+
+
+class TravelDocument(SealedModel):
+    """A document the person holds, has applied for or could get. What identifies them
+    (issuing country, number, issue date, notes) is sealed under the case key; the kind,
+    where it stands, its expiry date and the weeks it takes to get are operational, so
+    expiry warnings and the planner's page can sort them without opening anything."""
+
+    class Kind(models.TextChoices):
+        PASSPORT = "passport", _("Passport")
+        NATIONAL_ID = "national_id", _("National identity card")
+        REFUGEE_TRAVEL = "refugee_travel", _("Refugee travel document")
+        BIRTH_CERTIFICATE = "birth_certificate", _("Birth certificate")
+        OTHER = "other", _("Other document")
+
+    class Status(models.TextChoices):
+        HELD = "held", _("Held")
+        OBTAINABLE = "obtainable", _("Can be obtained")
+        APPLIED = "applied", _("Applied for")
+        # Asking for it would be dangerous (a passport office that reports to the police)
+        # or the state refuses it.
+        UNOBTAINABLE = "unobtainable", _("Cannot be obtained safely")
+        LOST = "lost", _("Lost or taken away")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="travel_documents"
+    )
+    keyring = models.ForeignKey("vault.Keyring", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices)
+    expires_on = models.DateField(_("expires on"), null=True, blank=True)
+    # How long getting it realistically takes, for one that is not held yet.
+    weeks_to_obtain = models.PositiveSmallIntegerField(_("weeks to obtain"), null=True, blank=True)
+    country = SealedField()
+    number = SealedField()
+    issued_on = SealedField()
+    notes = SealedField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        indexes = [models.Index(fields=["case", "kind"], name="travel_document_case")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.case_id}"
+
+
+class Pathway(models.TextChoices):
+    """The legal route a plan follows."""
+
+    INLAND_ASYLUM = "inland_asylum", _("In-land asylum claim")
+    REFUGEE_REFERRAL = "refugee_referral", _("Resettlement: refugee referral")
+    PRIVATE_SPONSORSHIP = "private_sponsorship", _("Resettlement: private sponsorship")
+    GOVERNMENT_PROGRAMME = "government_programme", _("Resettlement: government programme")
+    STUDY = "study", _("Other legal route: study")
+    WORK = "work", _("Other legal route: work")
+    FAMILY = "family", _("Other legal route: family")
+
+
+class Owner(models.TextChoices):
+    """Who carries out a step: staff, or the person themselves."""
+
+    CASEWORKER = "caseworker", _("Caseworker")
+    PERSON = "person", _("The person")
+
+
+class TemplateStep(models.Model):
+    """One step of a pathway's plan template, which coordinators keep: a new plan on that
+    pathway starts with a milestone per step, due `days` after the plan starts. Titles are
+    generic (no case is named), so they are plaintext."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    pathway = models.CharField(_("pathway"), max_length=24, choices=Pathway.choices)
+    title = models.CharField(_("step"), max_length=200)
+    owner = models.CharField(_("who does it"), max_length=12, choices=Owner.choices)
+    days = models.PositiveSmallIntegerField(_("due after (days)"))
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["pathway", "days", "position", "id"]
+        indexes = [models.Index(fields=["pathway", "days"], name="template_step_pathway")]
+
+    def __str__(self) -> str:
+        return f"{self.pathway}: {self.title}"
+
+
+class Plan(SealedModel):
+    """A case's plan: the person's nationalities (sealed), the pathway (operational: funds
+    are restricted by pathway), the destination and notes (sealed: itinerary), and its
+    milestones. One per case, made on the first planning write."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.OneToOneField("cases.Case", on_delete=models.CASCADE, related_name="plan")
+    keyring = models.ForeignKey("vault.Keyring", on_delete=models.PROTECT, related_name="+")
+    pathway = models.CharField(_("pathway"), max_length=24, choices=Pathway.choices, blank=True)
+    started_on = models.DateField(_("started on"), null=True, blank=True)
+    nationalities = SealedField()
+    destination = SealedField()
+    notes = SealedField()
+    updated_at = models.DateTimeField(default=timezone.now)
+    version = models.PositiveIntegerField(default=1)
+
+    def __str__(self) -> str:
+        return f"plan of {self.case_id}"
+
+
+class Milestone(SealedModel):
+    """A step of a case's plan: its title sealed (it may name an embassy or a date of
+    travel); who does it, who answers for it among staff, when it is due and where it
+    stands are operational, so "my tasks" and overdue marks can sort them."""
+
+    class State(models.TextChoices):
+        TODO = "todo", _("To do")
+        IN_PROGRESS = "in_progress", _("In progress")
+        BLOCKED = "blocked", _("Blocked")
+        DONE = "done", _("Done")
+        SKIPPED = "skipped", _("Not needed")
+
+    OPEN = (State.TODO, State.IN_PROGRESS, State.BLOCKED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="milestones")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="milestones")
+    keyring = models.ForeignKey("vault.Keyring", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    owner = models.CharField(_("who does it"), max_length=12, choices=Owner.choices)
+    # The staff member who answers for it: does it, or follows it up with the person.
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="milestones",
+    )
+    due_on = models.DateField(_("due on"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=12, choices=State.choices, default=State.TODO)
+    done_at = models.DateTimeField(null=True, blank=True)
+    title = SealedField()
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["position", "id"]
+        indexes = [
+            models.Index(fields=["assignee", "state", "due_on"], name="milestone_assignee_due"),
+            models.Index(fields=["plan", "position"], name="milestone_plan_order"),
+        ]
+
+    def __str__(self) -> str:
+        return f"milestone of {self.case_id}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in self.OPEN
+
+    def is_overdue(self, today: object) -> bool:
+        return self.is_open and self.due_on is not None and self.due_on < today  # type: ignore[operator]

@@ -17,7 +17,7 @@ from waystation.cases import services as cases
 from waystation.cases.models import Case, CrisisQuestion, CrisisResponse, ReplyTemplate, Task
 from waystation.partners.models import AttestationRequest, IndividualVerifier, Partner
 from waystation.planning import services as planning
-from waystation.planning.models import CountryFacts
+from waystation.planning.models import CountryFacts, Milestone, Plan, TravelDocument
 from waystation.vault import crypto
 from waystation.vault.models import Keyring
 
@@ -44,6 +44,21 @@ ABOUT = {
     "attestations:verifier_deactivate": "verifier",
     "attestations:verifier_reactivate": "verifier",
     "attestations:cancel": "attestation",
+    "planning:document": "document",
+    "planning:document_remove": "document",
+    "planning:milestone": "milestone",
+    "planning:milestone_done": "milestone",
+}
+# The planning URLs about a case (own, foreign or missing), like those of cases.
+PLANNING_CASE_URLS = {
+    "planning:case",
+    "planning:document_add",
+    "planning:nationalities",
+    "planning:pathway",
+    "planning:milestone_add",
+    "planning:options",
+    "planning:dossier",
+    "planning:dossier_export",
 }
 
 
@@ -97,7 +112,7 @@ def url_names() -> set[str]:
 def url_for(name: str, objects: dict[str, object], variant: str = "") -> str:
     """Reverse `name`, filling a `pk` argument with the object the URL is about."""
     kind = "agreement" if "agreement_" in name else "person"
-    if name.startswith(("cases:", "verification:")):
+    if name.startswith(("cases:", "verification:")) or name in PLANNING_CASE_URLS:
         kind = f"case_{variant}"
         if kind not in objects:  # any case will do: the page is closed before the view
             objects = {**objects, kind: SimpleNamespace(pk=uuid.uuid4())}
@@ -120,6 +135,9 @@ def url_for(name: str, objects: dict[str, object], variant: str = "") -> str:
         return reverse(name)
     except NoReverseMatch:
         pass
+    if name == "planning:template":
+        # A pathway's template: one that exists, or a name no pathway has.
+        return reverse(name, kwargs={"pathway": "nothing" if variant == "missing" else "study"})
     if name == "guidance:country":
         # A country page: one the seed holds, or a code no country has.
         return reverse(name, kwargs={"code": "zz" if variant == "missing" else "ug"})
@@ -170,6 +188,11 @@ def objects_about(name: str, user: User | None, objects: dict[str, Any]) -> dict
             "task_own": make_task(objects["case_own"], owner=user or someone_else),
             "task_foreign": make_task(objects["case_foreign"], owner=someone_else),
         }
+    if kind in ("document", "milestone"):
+        return {
+            f"{kind}_own": make_planning_row(kind, objects["case_own"]),
+            f"{kind}_foreign": make_planning_row(kind, objects["case_foreign"]),
+        }
     if kind == "attestation":
         partner = objects["partner"]
         return {
@@ -219,6 +242,18 @@ def make_task(case: Case, *, owner: User) -> Task:
     task.seal(crypto.new_key(), title="Call back")
     task.save(force_insert=True)
     return task
+
+
+def make_planning_row(kind: str, case: Case) -> TravelDocument | Milestone:
+    """A document or a plan milestone of the case, nothing sealed in it."""
+    if kind == "document":
+        return TravelDocument.objects.create(
+            case=case, keyring_id=case.keyring_id, kind="passport", status="held"
+        )
+    plan = Plan.objects.create(case=case, keyring_id=case.keyring_id, pathway="study")
+    return Milestone.objects.create(
+        plan=plan, case=case, keyring_id=case.keyring_id, owner="caseworker"
+    )
 
 
 def make_attestation(case: Case, partner: Partner, *, by: User | None) -> AttestationRequest:
