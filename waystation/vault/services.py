@@ -44,17 +44,15 @@ class UnlockedKeys:
     user_id: uuid.UUID
     private_key: bytes
     _team_keys: dict[uuid.UUID, bytes] = field(default_factory=dict)
-    # Team keys the user holds no copy of: a list of cases sealed to several teams asks
-    # once, not once a case (these keys live for one request).
-    _not_held: set[uuid.UUID] = field(default_factory=set)
+
+    def opened(self, team_key_id: uuid.UUID | None) -> bool:
+        """Whether this team key is open already (no query to use it)."""
+        return team_key_id in self._team_keys
 
     def team_private_key(self, team_key: TeamKey) -> bytes:
-        if team_key.pk in self._not_held:
-            raise KeysUnavailableError("not a holder of this team key")
         if team_key.pk not in self._team_keys:
             copy = TeamKeyCopy.objects.filter(team_key=team_key, user_id=self.user_id).first()
             if copy is None:
-                self._not_held.add(team_key.pk)
                 raise KeysUnavailableError("not a holder of this team key")
             self._team_keys[team_key.pk] = crypto.unseal(
                 self.private_key, bytes(copy.sealed_private_key)
@@ -416,7 +414,14 @@ def open_keyring(keyring: Keyring, keys: UnlockedKeys) -> bytes:
         if "grants" in getattr(keyring, "_prefetched_objects_cache", {})
         else KeyringGrant.objects.filter(keyring=keyring).select_related("team_key")
     )
-    for grant in grants:
+    # The user's own grant first, then team keys opened already: a list of cases sealed to
+    # several teams would otherwise ask, case after case, for a copy of a team key the user
+    # does not hold, before reaching the one they do.
+    ordered = sorted(
+        grants,
+        key=lambda g: 0 if g.user_id == keys.user_id else 1 if keys.opened(g.team_key_id) else 2,
+    )
+    for grant in ordered:
         try:
             if grant.user_id == keys.user_id:
                 return crypto.unseal(keys.private_key, bytes(grant.sealed_key))
