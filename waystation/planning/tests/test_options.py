@@ -288,8 +288,8 @@ def test_a_country_is_the_middle_of_its_zones() -> None:
 def test_the_cost_reason_names_the_origin_in_the_readers_language(visa_data: None) -> None:
     with translation.override("fr"):
         options = by_destination(["UG"], language="fr", origin="UG")
-    # French name and French digit grouping; the sentence is not translated yet.
+    # French words, the French name and French digit grouping.
     assert options["ZA"].reasons[-1] == (
-        "Rough cost: high — about 3\xa0000 km from Ouganda, a regional flight, plus the visa fee "
-        "and a visit to an embassy."
+        "Coût approximatif\xa0: élevé — environ 3\xa0000 km depuis le pays de départ "
+        "(Ouganda), un vol régional, plus les frais de visa et un passage dans une ambassade."
     )
