@@ -342,3 +342,19 @@ def test_coordinators_change_a_template_and_new_plans_follow_it(
     sign_in(client, case.assigned_to)
     assert client.get("/staff/planning/templates/").status_code == 404
     assert coordinators.get("/staff/planning/templates/nothing/").status_code == 404
+
+
+@pytest.mark.parametrize("language", ["en", "es", "fr", "ar", "fa", "ru", "pt", "tr", "sw", "uk"])
+def test_the_plan_pages_speak_every_site_language(ana: Client, case: Case, language: str) -> None:
+    today = timezone.localdate()
+    _document(ana, case, expires_on=(today + timedelta(days=30)).isoformat())
+    ana.post(_url(case, "pathway/"), {"pathway": "refugee_referral"})
+    ana.cookies["lang"] = language
+    for url in (_url(case), _url(case, "options/"), _url(case, "dossier/")):
+        page = ana.get(url)
+        assert page.status_code == 200
+        assert f'lang="{language}"' in page.content.decode()
+    case_page = ana.get(f"/staff/cases/{case.pk}/").content.decode()
+    assert "/staff/planning/cases/" in case_page
+    tasks = ana.get("/staff/cases/tasks/")
+    assert tasks.status_code == 200
