@@ -131,6 +131,12 @@ CASES_SURGE_ACCOUNT_MAX_DAYS = env_int("WAYSTATION_CASES_SURGE_ACCOUNT_MAX_DAYS"
 # A verified case is due for re-verification this many days after the decision, or sooner
 # when a signal appears on it that the decision did not see.
 VERIFICATION_REVIEW_DAYS = env_int("WAYSTATION_VERIFICATION_REVIEW_DAYS", 365, minimum=1)
+# The Case Committee's reporting currency (ISO 4217): request totals, allocations and
+# reports are in it; exchange rates convert to it.
+FUNDING_CURRENCY = env_str("WAYSTATION_FUNDING_CURRENCY", "EUR").upper()
+# How many committee members must vote on a request before it is decided (a meeting may
+# ask for more).
+FUNDING_QUORUM = env_int("WAYSTATION_FUNDING_QUORUM", 3, minimum=1)
 # A static file path for the browser tab icon; keep it as neutral as the title.
 FAVICON = env_str("WAYSTATION_FAVICON", "waystation/favicon.svg")
 
@@ -177,6 +183,7 @@ INSTALLED_APPS = [
     "waystation.partners",
     "waystation.verification",
     "waystation.planning",
+    "waystation.funding",
 ]
 
 MIDDLEWARE = [

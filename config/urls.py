@@ -8,6 +8,7 @@ urlpatterns = [
     path("staff/cases/", include("waystation.cases.urls")),
     path("staff/verification/", include("waystation.verification.urls")),
     path("staff/planning/", include("waystation.planning.urls")),
+    path("staff/funding/", include("waystation.funding.urls")),
     path("staff/partners/", include("waystation.partners.registry_urls")),
     path("staff/", include("waystation.partners.attestation_urls")),
     path("partners/", include("waystation.partners.urls")),

@@ -28,6 +28,12 @@ def site(request: HttpRequest) -> dict[str, Any]:
             Role.INTAKE_VOLUNTEER, Role.CASEWORKER, Role.VERIFIER, Role.COORDINATOR
         )
 
+    def sits_on_committee() -> bool:
+        return isinstance(user, User) and user.has_role(Role.COMMITTEE_MEMBER)
+
+    def is_finance() -> bool:
+        return isinstance(user, User) and user.has_role(Role.FINANCE)
+
     def is_partner() -> bool:
         return isinstance(user, User) and user.has_role(Role.PARTNER)
 
@@ -35,6 +41,8 @@ def site(request: HttpRequest) -> dict[str, Any]:
         "works_a_queue": works_a_queue,
         "reads_partners": reads_partners,
         "is_partner": is_partner,
+        "sits_on_committee": sits_on_committee,
+        "is_finance": is_finance,
         "sees_verification": sees_verification,
         "site_title": settings.SITE_TITLE,
         "quick_exit_url": settings.QUICK_EXIT_URL,

@@ -49,6 +49,35 @@ ABOUT = {
     "planning:milestone": "milestone",
     "planning:milestone_done": "milestone",
 }
+# The funding URLs and the kind of object each is about; with a variant (own, foreign,
+# missing) the object of a case the user works, of someone else's, or none.
+FUNDING_ABOUT = {
+    "funding:fund": "fund",
+    "funding:fund_deposit": "fund",
+    "funding:fund_overdraft": "fund",
+    "funding:fund_envelope": "fund",
+    "funding:request": "request",
+    "funding:request_items": "request",
+    "funding:request_summary": "request",
+    "funding:request_submit": "request",
+    "funding:request_withdraw": "request",
+    "funding:line_actual": "line",
+    "funding:payment_received": "payment",
+    "funding:meeting": "meeting",
+    "funding:meeting_agenda": "meeting",
+    "funding:meeting_status": "meeting",
+    "funding:item_conflict": "item",
+    "funding:item_score": "item",
+    "funding:item_vote": "item",
+    "funding:item_decide": "item",
+    "funding:item_reconsider": "item",
+    "funding:payment_authorize": "payment",
+    "funding:payment_release": "payment",
+    "funding:payment_cancel": "payment",
+    "funding:payment_reissue": "payment",
+    "funding:give_back": "commitment",
+}
+ABOUT.update(FUNDING_ABOUT)
 # The planning URLs about a case (own, foreign or missing), like those of cases.
 PLANNING_CASE_URLS = {
     "planning:case",
@@ -59,6 +88,7 @@ PLANNING_CASE_URLS = {
     "planning:options",
     "planning:dossier",
     "planning:dossier_export",
+    "funding:case_requests",
 }
 
 
@@ -188,6 +218,10 @@ def objects_about(name: str, user: User | None, objects: dict[str, Any]) -> dict
             "task_own": make_task(objects["case_own"], owner=user or someone_else),
             "task_foreign": make_task(objects["case_foreign"], owner=someone_else),
         }
+    if name in FUNDING_ABOUT:
+        from waystation.funding.tests.factories import matrix_objects
+
+        return matrix_objects(objects["case_own"], objects["case_foreign"])
     if kind in ("document", "milestone"):
         return {
             f"{kind}_own": make_planning_row(kind, objects["case_own"]),

@@ -29,15 +29,16 @@ def _key(value: object) -> object:
 def test_compiled_catalogs_match_their_sources() -> None:
     for language, path in catalogs().items():
         with path.with_suffix(".mo").open("rb") as handle:
-            compiled = {_key(m.id): _key(m.string) for m in read_mo(handle) if m.id}
+            # Keyed by context too: "Fund" the decision and "Fund" the noun differ.
+            compiled = {(m.context, _key(m.id)): _key(m.string) for m in read_mo(handle) if m.id}
         source = {
-            _key(m.id): _key(m.string)
+            (m.context, _key(m.id)): _key(m.string)
             for m in load(path)
             if m.id and not m.fuzzy and any(_key(m.string))
         }
         stale = {key for key, text in source.items() if compiled.get(key) != text}
         # Babel also writes untranslated plural entries of the source language as themselves.
-        extra = {key for key in set(compiled) - set(source) if compiled[key] != key}
+        extra = {key for key in set(compiled) - set(source) if compiled[key] != key[1]}
         assert not stale and not extra, f"{language}: run `make messages` to recompile"
 
 

@@ -1,4 +1,5 @@
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -11,6 +12,8 @@ from waystation.audit.services import log_action
 from waystation.vault import services as vault
 
 DEMO_DOMAIN = "demo.example"
+# A fund with money in it, for the demo committee to allocate.
+DEMO_FUND = "Demo emergency fund"
 # Printed on purpose; demo accounts must change it outside demo mode.
 DEMO_PASSWORD_SUFFIX = "-demo-waystation"  # noqa: S105
 # The demo surge volunteer works this crisis response's new requests for a month.
@@ -59,6 +62,7 @@ class Command(BaseCommand):
                     vault.create_user_key(user, demo_password(role.value))
             surge_ends = _demo_crisis_response()
             _demo_partner()
+            _demo_fund()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo organization ready ({created} new accounts). Sign in at "
@@ -132,3 +136,21 @@ def _demo_partner() -> None:
             expires_on=today + timedelta(days=365),
             by=coordinator,
         )
+
+
+def _demo_fund() -> None:
+    """A fund with money in it, so the demo committee has something to allocate."""
+    from waystation.funding import services as funding
+    from waystation.funding.models import Fund
+
+    if Fund.objects.filter(name=DEMO_FUND).exists():
+        return
+    finance = User.objects.get(email=demo_email(Role.FINANCE))
+    fund = Fund(
+        name=DEMO_FUND,
+        source=Fund.Source.DONATIONS,
+        currency=settings.FUNDING_CURRENCY,
+        starts_on=timezone.localdate().replace(month=1, day=1),
+    )
+    funding.save_fund(fund, by=finance)
+    funding.deposit(fund, Decimal("20000"), memo="Demo donations", by=finance)

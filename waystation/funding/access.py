@@ -1,0 +1,125 @@
+"""Who reaches what of funding. Everyone else gets 404, as for what does not exist.
+
+- Caseworkers: the funding requests of cases they may open (`cases.access`), to write,
+  submit and withdraw them, confirm a payment received and record actual costs.
+- Committee members: meetings and their agendas, each request as its pseudonymized summary,
+  amounts and operational fields (never the case: its reference, the person's name or the
+  case page), to score, vote, declare conflicts and decide.
+- Finance: funds, deposits, exchange rates, and payments to authorize and release.
+- Coordinators: the scoring rubric and overdrafts; funds and reports to read.
+"""
+
+import uuid
+
+from django.http import Http404
+
+from waystation.accounts.models import Role, User
+from waystation.cases.access import get_case_for_user, visible_cases
+from waystation.cases.models import Case
+
+from .models import AgendaItem, Commitment, Disbursement, Fund, FundingRequest, LineItem, Meeting
+
+CASEWORK_ROLES = (Role.CASEWORKER,)
+COMMITTEE_ROLES = (Role.COMMITTEE_MEMBER,)
+FINANCE_ROLES = (Role.FINANCE,)
+FUND_READERS = (Role.FINANCE, Role.COORDINATOR)
+
+
+def get_case_for_funding(user: User, pk: uuid.UUID) -> Case:
+    """A case the caseworker may open; Http404 otherwise."""
+    if not user.has_role(*CASEWORK_ROLES):
+        raise Http404
+    return get_case_for_user(user, pk)
+
+
+def get_request_for_caseworker(user: User, pk: uuid.UUID) -> FundingRequest:
+    """A funding request of a case the caseworker may open; Http404 otherwise."""
+    if not user.has_role(*CASEWORK_ROLES):
+        raise Http404
+    request = (
+        FundingRequest.objects.filter(pk=pk, case__in=visible_cases(user))
+        .select_related("case", "case__keyring", "case__request", "keyring")
+        .first()
+    )
+    if request is None:
+        raise Http404
+    return request
+
+
+def get_meeting_for_member(user: User, pk: uuid.UUID) -> Meeting:
+    if not user.has_role(*COMMITTEE_ROLES):
+        raise Http404
+    meeting = Meeting.objects.filter(pk=pk).select_related("keyring").first()
+    if meeting is None:
+        raise Http404
+    return meeting
+
+
+def get_item_for_member(user: User, pk: uuid.UUID) -> AgendaItem:
+    if not user.has_role(*COMMITTEE_ROLES):
+        raise Http404
+    item = (
+        AgendaItem.objects.filter(pk=pk)
+        .select_related("meeting", "meeting__keyring", "request", "request__keyring")
+        .first()
+    )
+    if item is None:
+        raise Http404
+    return item
+
+
+def get_fund_for_user(user: User, pk: uuid.UUID, *, write: bool = False) -> Fund:
+    """A fund for finance (to change) or a coordinator (to read, or set an overdraft)."""
+    roles = FINANCE_ROLES if write else FUND_READERS
+    if not user.has_role(*roles):
+        raise Http404
+    fund = Fund.objects.filter(pk=pk).first()
+    if fund is None:
+        raise Http404
+    return fund
+
+
+def get_payment_for_finance(user: User, pk: uuid.UUID) -> Disbursement:
+    if not user.has_role(*FINANCE_ROLES):
+        raise Http404
+    payment = (
+        Disbursement.objects.filter(pk=pk)
+        .select_related("commitment", "commitment__fund", "request", "keyring")
+        .first()
+    )
+    if payment is None:
+        raise Http404
+    return payment
+
+
+def get_payment_for_caseworker(user: User, pk: uuid.UUID) -> Disbursement:
+    """A payment towards a case the caseworker may open; Http404 otherwise."""
+    if not user.has_role(*CASEWORK_ROLES):
+        raise Http404
+    payment = Disbursement.objects.filter(pk=pk, request__case__in=visible_cases(user)).first()
+    if payment is None:
+        raise Http404
+    return payment
+
+
+def get_line_item_for_user(user: User, pk: uuid.UUID) -> LineItem:
+    """A cost of a request, for finance, or for a caseworker who may open its case."""
+    items = LineItem.objects.filter(pk=pk).select_related("request")
+    if user.has_role(*FINANCE_ROLES):
+        item = items.first()
+    elif user.has_role(*CASEWORK_ROLES):
+        item = items.filter(request__case__in=visible_cases(user)).first()
+    else:
+        item = None
+    if item is None:
+        raise Http404
+    return item
+
+
+def get_commitment_for_finance(user: User, pk: uuid.UUID) -> Commitment:
+    if not user.has_role(*FINANCE_ROLES):
+        raise Http404
+    commitment = Commitment.objects.filter(pk=pk).first()
+    if commitment is None:
+        raise Http404
+    return commitment
