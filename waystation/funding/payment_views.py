@@ -3,6 +3,7 @@ release (by someone else), cancellation, reissue, and what is left of a commitme
 back to its fund."""
 
 import uuid
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
@@ -110,17 +111,27 @@ def _version(request: HttpRequest) -> int | None:
         return None
 
 
+def _done(request: HttpRequest, act: Callable[[], object], success: str) -> HttpResponse:
+    """Run one payment action: back to the list with `success`, or the list with the
+    refusal's message (400)."""
+    try:
+        act()
+    except TransitionRefusedError as refused:
+        return _page(request, status=400, error=refused.message)
+    messages.success(request, success)
+    return redirect("funding:payments")
+
+
 @role_required(*FINANCE_ROLES)
 @require_POST
 def payment_release(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     payment = get_payment_for_finance(user, pk)
-    try:
-        payments.release(payment, version=_version(request), by=user)
-    except TransitionRefusedError as refused:
-        return _page(request, status=400, error=refused.message)
-    messages.success(request, _("Released: the money has left the fund."))
-    return redirect("funding:payments")
+    return _done(
+        request,
+        lambda: payments.release(payment, version=_version(request), by=user),
+        _("Released: the money has left the fund."),
+    )
 
 
 @role_required(*FINANCE_ROLES)
@@ -128,14 +139,11 @@ def payment_release(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 def payment_cancel(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     payment = get_payment_for_finance(user, pk)
-    try:
-        payments.cancel(payment, version=_version(request), by=user)
-    except TransitionRefusedError as refused:
-        return _page(request, status=400, error=refused.message)
-    messages.success(
-        request, _("Cancelled: its money stays set aside until it is reissued or given back.")
+    return _done(
+        request,
+        lambda: payments.cancel(payment, version=_version(request), by=user),
+        _("Cancelled: its money stays set aside until it is reissued or given back."),
     )
-    return redirect("funding:payments")
 
 
 @role_required(*FINANCE_ROLES)
@@ -143,12 +151,11 @@ def payment_cancel(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 def payment_reissue(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     payment = get_payment_for_finance(user, pk)
-    try:
-        payments.reissue(payment, by=user)
-    except TransitionRefusedError as refused:
-        return _page(request, status=400, error=refused.message)
-    messages.success(request, _("Reissued: the new payment waits for authorization."))
-    return redirect("funding:payments")
+    return _done(
+        request,
+        lambda: payments.reissue(payment, by=user),
+        _("Reissued: the new payment waits for authorization."),
+    )
 
 
 @role_required(*FINANCE_ROLES)
@@ -156,9 +163,8 @@ def payment_reissue(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
 def commitment_give_back(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     commitment = get_commitment_for_finance(user, pk)
-    try:
-        payments.give_back(commitment, by=user)
-    except TransitionRefusedError as refused:
-        return _page(request, status=400, error=refused.message)
-    messages.success(request, _("What was left is back in the fund."))
-    return redirect("funding:payments")
+    return _done(
+        request,
+        lambda: payments.give_back(commitment, by=user),
+        _("What was left is back in the fund."),
+    )

@@ -20,6 +20,7 @@ from waystation.funding.models import (
     Commitment,
     Criterion,
     Disbursement,
+    Fund,
     FundingRequest,
     Meeting,
 )
@@ -54,6 +55,25 @@ def _score_and_vote(
 
 def _key(meeting: Meeting, user: User) -> bytes:
     return vault.open_keyring(meeting.keyring, keys_of(user))
+
+
+def _funded(
+    intake_team: Team,
+    caseworkers: Team,
+    members: list[User],
+    rubric: list[Criterion],
+    costs: list[tuple[str, str, str]],
+    money: str,
+) -> tuple[FundingRequest, Fund]:
+    """A submitted request funded by a unanimous committee from one fund holding `money`."""
+    request = submitted_request(intake_team, caseworkers, costs)
+    fund = make_fund("General")
+    deposit(fund, money)
+    meeting = _meeting(members, request)
+    item = _item(meeting, request)
+    _score_and_vote(item, members, rubric, "fund")
+    committee.decide(item, Decision("fund"), by=members[0], key=_key(meeting, members[0]))
+    return request, fund
 
 
 # --- Requests --------------------------------------------------------------------------------
@@ -307,13 +327,9 @@ def test_a_payment_takes_two_finance_members_and_moves_the_money(
     finance: list[User],
     rubric: list[Criterion],
 ) -> None:
-    request = submitted_request(intake_team, caseworkers, [("airfare", "EUR", "640")])
-    fund = make_fund("General")
-    deposit(fund, "1000")
-    meeting = _meeting(members, request)
-    item = _item(meeting, request)
-    _score_and_vote(item, members, rubric, "fund")
-    committee.decide(item, Decision("fund"), by=members[0], key=_key(meeting, members[0]))
+    request, fund = _funded(
+        intake_team, caseworkers, members, rubric, [("airfare", "EUR", "640")], "1000"
+    )
     payment = Disbursement.objects.get()
     farid, gita = finance
     request_key = vault.open_keyring(request.keyring, keys_of(farid))
@@ -347,13 +363,9 @@ def test_a_cancelled_payment_is_reissued_and_what_is_left_given_back(
     finance: list[User],
     rubric: list[Criterion],
 ) -> None:
-    request = submitted_request(intake_team, caseworkers, [("airfare", "EUR", "500")])
-    fund = make_fund("General")
-    deposit(fund, "1000")
-    meeting = _meeting(members, request)
-    item = _item(meeting, request)
-    _score_and_vote(item, members, rubric, "fund")
-    committee.decide(item, Decision("fund"), by=members[0], key=_key(meeting, members[0]))
+    _request, fund = _funded(
+        intake_team, caseworkers, members, rubric, [("airfare", "EUR", "500")], "1000"
+    )
     first = Disbursement.objects.get()
     payments.cancel(first, version=1, by=finance[0])
     again = payments.reissue(first, by=finance[0])
