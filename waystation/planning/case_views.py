@@ -61,6 +61,15 @@ def _key(request: HttpRequest, case: Case) -> tuple[bytes | None, str]:
         return None, "no_keys"
 
 
+def _valid_with_key(request: HttpRequest, case: Case, form: Any) -> bytes | None:
+    """The case key when the form is valid and the keys open the case; else None, with a
+    message on a valid form saying to unlock first."""
+    key, _why = _key(request, case)
+    if form.is_valid() and key is None:
+        form.add_error(None, UNLOCK)
+    return key if form.is_valid() else None
+
+
 def _language() -> str:
     return get_language() or "en"
 
@@ -140,10 +149,8 @@ def document_add(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     case = get_case_for_planning(user, pk)
     form = DocumentForm(request.POST)
-    key, _why = _key(request, case)
-    if form.is_valid() and key is None:
-        form.add_error(None, UNLOCK)
-    if not form.is_valid() or key is None:
+    key = _valid_with_key(request, case, form)
+    if key is None:
         return _page(request, case, status=400, document=form)
     try:
         services.add_document(case, form.values(), by=user, keyring_key=key)
@@ -236,10 +243,8 @@ def nationalities(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     case = get_case_for_planning(user, pk)
     form = NationalitiesForm(request.POST)
-    key, _why = _key(request, case)
-    if form.is_valid() and key is None:
-        form.add_error(None, UNLOCK)
-    if not form.is_valid() or key is None:
+    key = _valid_with_key(request, case, form)
+    if key is None:
         return _page(request, case, status=400, nationalities=form)
     try:
         services.save_nationalities(
@@ -262,10 +267,8 @@ def pathway(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     case = get_case_for_planning(user, pk)
     form = PathwayForm(request.POST)
-    key, _why = _key(request, case)
-    if form.is_valid() and key is None:
-        form.add_error(None, UNLOCK)
-    if not form.is_valid() or key is None:
+    key = _valid_with_key(request, case, form)
+    if key is None:
         return _page(request, case, status=400, pathway=form)
     try:
         services.choose_pathway(
@@ -290,10 +293,8 @@ def milestone_add(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     user = staff_user(request)
     case = get_case_for_planning(user, pk)
     form = MilestoneForm(request.POST)
-    key, _why = _key(request, case)
-    if form.is_valid() and key is None:
-        form.add_error(None, UNLOCK)
-    if not form.is_valid() or key is None:
+    key = _valid_with_key(request, case, form)
+    if key is None:
         return _page(request, case, status=400, milestone=form)
     data = form.cleaned_data
     try:
