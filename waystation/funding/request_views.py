@@ -80,6 +80,7 @@ def _page(
         except crypto.DecryptionError:
             summary = ""
     lines = list(item.items.all())
+    failed_actual = forms.get("actual")
     return render(
         request,
         "funding/request_detail.html",
@@ -103,7 +104,13 @@ def _page(
             .select_related("commitment", "commitment__fund")
             .order_by("created_at"),
             "actual_forms": [
-                (li, ActualForm(prefix=f"a-{li.pk}", initial={"actual": li.actual})) for li in lines
+                (
+                    li,
+                    failed_actual[1]
+                    if failed_actual and failed_actual[0] == li.pk
+                    else ActualForm(prefix=f"a-{li.pk}", initial={"actual": li.actual}),
+                )
+                for li in lines
             ],
             "error": forms.get("error", ""),
             "reconciliation": _reconciliation(item),
@@ -226,9 +233,8 @@ def line_actual(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         try:
             payments.record_actual(line, form.cleaned_data["actual"], by=user)
         except TransitionRefusedError as refused:
-            messages.error(request, refused.message)
-        else:
-            messages.success(request, _("The actual cost is recorded."))
-    else:
-        messages.error(request, _("Give the actual cost as a number."))
+            form.add_error("actual", refused.message)
+    if not form.is_valid():
+        return _page(request, line.request, status=400, actual=(line.pk, form))
+    messages.success(request, _("The actual cost is recorded."))
     return redirect("funding:request", pk=line.request_id)

@@ -346,3 +346,22 @@ def test_budgets_within_a_fund_and_reconsidering_from_the_page(
     again = chair.post(f"/staff/funding/items/{item.pk}/reconsider/", {"meeting": str(later.pk)})
     assert again["Location"] == f"/staff/funding/meetings/{later.pk}/"
     assert AgendaItem.objects.filter(meeting=later, reconsiders=item).exists()
+
+
+def test_a_bad_actual_cost_keeps_what_was_typed(intake_team: Team, caseworkers: Team) -> None:
+    from waystation.funding.models import LineItem
+
+    from .conftest import submitted_request
+
+    request = submitted_request(intake_team, caseworkers, [("airfare", "EUR", "500")])
+    line = LineItem.objects.get(request=request)
+    ana = unlocked(Client(), member(caseworkers))
+    sent = ana.post(f"/staff/funding/costs/{line.pk}/actual/", {f"a-{line.pk}-actual": "-12.5"})
+    assert sent.status_code == 400
+    assert 'value="-12.5"' in sent.content.decode()
+    line.refresh_from_db()
+    assert line.actual is None
+    done = ana.post(f"/staff/funding/costs/{line.pk}/actual/", {f"a-{line.pk}-actual": "480"})
+    assert done.status_code == 302
+    line.refresh_from_db()
+    assert line.actual == Decimal("480.00")
