@@ -1,11 +1,13 @@
 """Who reaches what of funding. Everyone else gets 404, as for what does not exist.
 
 - Caseworkers: the funding requests of cases they may open (`cases.access`), to write,
-  submit and withdraw them, confirm a payment received and record actual costs.
+  submit and withdraw them, confirm a payment received and record actual costs; the
+  payments of those requests and their receipts.
 - Committee members: meetings and their agendas, each request as its pseudonymized summary,
   amounts and operational fields (never the case: its reference, the person's name or the
   case page), to score, vote, declare conflicts and decide.
-- Finance: funds, deposits, exchange rates, and payments to authorize and release.
+- Finance: funds, deposits, exchange rates, payments to authorize and release, and every
+  payment's receipts.
 - Coordinators: the scoring rubric and overdrafts; funds and reports to read.
 """
 
@@ -17,12 +19,23 @@ from waystation.accounts.models import Role, User
 from waystation.cases.access import get_case_for_user, visible_cases
 from waystation.cases.models import Case
 
-from .models import AgendaItem, Commitment, Disbursement, Fund, FundingRequest, LineItem, Meeting
+from .models import (
+    AgendaItem,
+    Commitment,
+    Disbursement,
+    Fund,
+    FundingRequest,
+    LineItem,
+    Meeting,
+    Receipt,
+)
 
 CASEWORK_ROLES = (Role.CASEWORKER,)
 COMMITTEE_ROLES = (Role.COMMITTEE_MEMBER,)
 FINANCE_ROLES = (Role.FINANCE,)
 FUND_READERS = (Role.FINANCE, Role.COORDINATOR)
+# A payment's page and its receipts: finance, and the caseworkers of its case.
+PAYMENT_READERS = (Role.FINANCE, Role.CASEWORKER)
 
 
 def get_case_for_funding(user: User, pk: uuid.UUID) -> Case:
@@ -100,6 +113,40 @@ def get_payment_for_caseworker(user: User, pk: uuid.UUID) -> Disbursement:
     if payment is None:
         raise Http404
     return payment
+
+
+def get_payment_for_user(user: User, pk: uuid.UUID) -> Disbursement:
+    """A payment for finance, or for a caseworker who may open its case; Http404
+    otherwise."""
+    payments = Disbursement.objects.filter(pk=pk).select_related(
+        "commitment", "commitment__fund", "request", "keyring"
+    )
+    if user.has_role(*FINANCE_ROLES):
+        payment = payments.first()
+    elif user.has_role(*CASEWORK_ROLES):
+        payment = payments.filter(request__case__in=visible_cases(user)).first()
+    else:
+        payment = None
+    if payment is None:
+        raise Http404
+    return payment
+
+
+def get_receipt_for_user(user: User, pk: uuid.UUID) -> Receipt:
+    """A payment's receipt, for whoever may see the payment (`get_payment_for_user`);
+    Http404 otherwise."""
+    receipts = Receipt.objects.filter(pk=pk).select_related(
+        "file", "disbursement", "disbursement__keyring"
+    )
+    if user.has_role(*FINANCE_ROLES):
+        receipt = receipts.first()
+    elif user.has_role(*CASEWORK_ROLES):
+        receipt = receipts.filter(disbursement__request__case__in=visible_cases(user)).first()
+    else:
+        receipt = None
+    if receipt is None:
+        raise Http404
+    return receipt
 
 
 def get_line_item_for_user(user: User, pk: uuid.UUID) -> LineItem:

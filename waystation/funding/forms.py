@@ -9,7 +9,16 @@ from waystation.cases.models import CrisisResponse
 from waystation.planning.models import Pathway
 from waystation.planning.visa import country_names
 
-from .models import Category, Criterion, DeclineReason, Disbursement, Envelope, Fund, Outcome
+from .models import (
+    Category,
+    Criterion,
+    DeclineReason,
+    Disbursement,
+    Envelope,
+    Fund,
+    Outcome,
+    Receipt,
+)
 from .money import is_currency
 
 DATE: dict[str, Any] = {"widget": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")}
@@ -225,6 +234,28 @@ class AuthorizeForm(forms.Form):
         help_text=_("A transfer, remittance or ticket number: never the person's name."),
     )
     version = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class ReceiptForm(forms.Form):
+    """A receipt for a payment. The file is encrypted as it arrives (`vault.uploads`);
+    `{% csrf_token %}` and the kind come before it in the page."""
+
+    kind = forms.ChoiceField(label=_("What it is"), choices=Receipt.Kind.choices)
+    file = forms.FileField(
+        label=_("Photo or document (JPEG, PNG or PDF)"),
+        error_messages={"required": _("Choose the receipt's file.")},
+        help_text=_(
+            "Never a receipt that shows the person's name, contacts or anything that would "
+            "identify them: cover them before you photograph or scan it."
+        ),
+    )
+
+    def refuse(self, message: str, *, field: str | None = "file") -> None:
+        """Show `message` for `field` (None: the whole form) in place of the file's own
+        errors: a file dropped or refused is not also "missing"."""
+        self.is_valid()
+        self.errors.pop("file", None)
+        self.add_error(field, message)
 
 
 class ActualForm(forms.Form):

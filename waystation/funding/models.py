@@ -1,12 +1,13 @@
 """Money for cases: funds and their restrictions, exchange rates, funding requests with
 their line items, the Case Committee's meetings (agenda, rubric, scores, conflicts, votes,
-decisions), allocations, disbursements, and the double-entry ledger behind them.
+decisions), allocations, disbursements and their receipts, and the double-entry ledger behind
+them.
 
 Amounts are `Decimal` with their currency beside them, never floats. Operational figures
 (amounts, categories, countries, states) are plaintext so they can be summed and reported;
 what could identify the person (the pseudonymized summary a caseworker writes, minutes,
-payment references) is sealed under the request's own keyring, shared with the committee,
-finance and the case's team, never under the case key.
+payment references, receipt files) is sealed under the request's own keyring, shared with the
+committee, finance and the case's team, never under the case key.
 """
 
 import uuid
@@ -462,6 +463,35 @@ class Disbursement(SealedModel):
 
     def __str__(self) -> str:
         return f"{self.amount} to {self.request_id}: {self.status}"
+
+
+class Receipt(models.Model):
+    """A proof of a payment (a ticket, a transfer slip, a fee receipt), kept as a vault file
+    encrypted under the payment's keyring (the request's). Its name, type and size are only
+    in the file's sealed metadata; the row says which payment it proves and who added it."""
+
+    class Kind(models.TextChoices):
+        TICKET = "ticket", _("Ticket or booking")
+        TRANSFER = "transfer", _("Transfer or remittance slip")
+        FEE = "fee", _("Invoice or fee receipt")
+        OTHER = "other", _("Other")
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    disbursement = models.ForeignKey(
+        Disbursement, on_delete=models.PROTECT, related_name="receipts"
+    )
+    file = models.OneToOneField("vault.EncryptedFile", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return f"receipt {self.id}"
 
 
 # --- The ledger -------------------------------------------------------------------------

@@ -1,11 +1,12 @@
 """Finance's payments: the decisions' approved payments to authorize, those authorized to
-release (by someone else), cancellation, reissue, and what is left of a commitment given
-back to its fund."""
+release (by someone else), cancellation, reissue, the payments made (to add their
+receipts), and what is left of a commitment given back to its fund."""
 
 import uuid
 from collections.abc import Callable
 
 from django.contrib import messages
+from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -26,6 +27,7 @@ WAITING = (
     Disbursement.Status.AUTHORIZED,
     Disbursement.Status.CANCELLED,
 )
+PAID = (Disbursement.Status.RELEASED, Disbursement.Status.RECEIVED)
 
 
 def _page(
@@ -55,11 +57,18 @@ def _page(
         .select_related("fund", "request")
         .order_by("created_at")[:200]
     )
+    paid = (
+        Disbursement.objects.filter(status__in=PAID)
+        .select_related("commitment", "commitment__fund", "request")
+        .annotate(receipt_count=Count("receipts"))
+        .order_by("-released_at")[:200]
+    )
     return render(
         request,
         "funding/payment_list.html",
         {
             "rows": [(row, forms[row.pk]) for row in rows],
+            "paid": paid,
             "commitments": open_commitments,
             "user_id": staff_user(request).pk,
             "error": error,

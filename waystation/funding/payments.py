@@ -1,10 +1,12 @@
 """Every write of payments: a decision's approved payments authorized by one finance member
 and released by another (segregation of duties, in the service and as a database
-constraint), confirmed received by a caseworker, cancelled and reissued; and what is left
-of a commitment given back to its fund, with actual costs recorded for reconciliation.
+constraint), confirmed received by a caseworker, cancelled and reissued; receipts kept for
+it; and what is left of a commitment given back to its fund, with actual costs recorded for
+reconciliation.
 
 A release moves the money from committed to spent in the ledger, under the fund's row lock.
-References are sealed under the request's keyring and must not name the person.
+References and receipt files are sealed under the request's keyring and must not name the
+person.
 """
 
 from decimal import Decimal
@@ -13,11 +15,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from waystation.accounts.models import User
+from waystation.accounts.models import Role, User
 from waystation.audit.services import log_action
+from waystation.intake.services import sniff_type
+from waystation.vault import files
+from waystation.vault.models import EncryptedFile
 
 from . import ledger
-from .models import Commitment, Disbursement, LineItem
+from .models import Commitment, Disbursement, LineItem, Receipt
 from .money import round_to
 from .services import FundingRefusedError, check_amount
 
@@ -146,6 +151,73 @@ def reissue(disbursement: Disbursement, *, by: User) -> Disbursement:
         )
         log_action(by, "funding.payment.reissued", again, details={"of": str(current.pk)})
     return again
+
+
+# A payment's page lists them all: enough for a ticket, its changes and the fees around it.
+MAX_RECEIPTS = 20
+
+
+class ReceiptFileRefusedError(FundingRefusedError):
+    """The file is not a photo (JPEG, PNG) or a PDF document."""
+
+
+def receipt_states(user: User) -> tuple[str, ...]:
+    """The states of a payment `user` may attach a receipt to: finance from its
+    authorization on (a ticket is bought before the release is recorded), the case's
+    caseworkers once it is released (what the person received)."""
+    if user.has_role(Role.FINANCE):
+        return (PayStatus.AUTHORIZED, PayStatus.RELEASED, PayStatus.RECEIVED)
+    if user.has_role(Role.CASEWORKER):
+        return (PayStatus.RELEASED, PayStatus.RECEIVED)
+    return ()
+
+
+def attach_receipt(
+    disbursement: Disbursement, stored: EncryptedFile, *, kind: str, by: User, key: bytes
+) -> Receipt:
+    """Keep a receipt for a payment. `stored` is the upload, encrypted under the payment's
+    keyring with `key` by the upload handler and not saved yet; its type is checked from
+    its first bytes, as evidence is (JPEG, PNG or PDF). Raises ReceiptFileRefusedError for
+    another type, FundingRefusedError when the payment is cancelled, not in a state
+    `receipt_states` allows for `by`, or holds as many receipts as it may. Nothing is saved
+    when it raises (the upload's stored object is then removed at the end of the request)."""
+    if kind not in Receipt.Kind.values:
+        raise FundingRefusedError(_("Choose what the receipt is."))
+    if _file_type(stored, key) is None:
+        raise ReceiptFileRefusedError(_("Only photos (JPEG, PNG) and PDF documents can be kept."))
+    with transaction.atomic():
+        current = _locked(disbursement, version=None, status=tuple(PayStatus.values))
+        if current.status == PayStatus.CANCELLED:
+            raise FundingRefusedError(_("This payment is cancelled: it takes no receipt."))
+        if current.status not in receipt_states(by):
+            raise FundingRefusedError(
+                _("This payment is %(status)s: a receipt cannot be added to it yet.")
+                % {"status": PayStatus(current.status).label}
+            )
+        if Receipt.objects.filter(disbursement=current).count() >= MAX_RECEIPTS:
+            raise FundingRefusedError(_("This payment holds as many receipts as it may."))
+        stored.save(force_insert=True)
+        receipt = Receipt.objects.create(
+            disbursement=current, file=stored, kind=kind, uploaded_by=by
+        )
+        log_action(
+            by,
+            "funding.receipt.added",
+            receipt,
+            details={"payment": str(current.pk), "kind": kind},
+        )
+    return receipt
+
+
+def _file_type(stored: EncryptedFile, key: bytes) -> str | None:
+    """What the file is from its first bytes. Only its first chunk is decrypted: each chunk
+    is authenticated on its own, and every chunk but the last is at least a kilobyte."""
+    _meta, chunks = files.open_stream(stored, key)
+    try:
+        head = next(chunks, b"")[:16]
+    finally:
+        chunks.close()  # type: ignore[attr-defined]
+    return sniff_type(head)
 
 
 def give_back(commitment: Commitment, *, by: User) -> Decimal:

@@ -1,11 +1,12 @@
 """A case's funding requests, for its caseworkers: open one, list the costs, write the
-pseudonymized summary for the committee, submit or withdraw it; confirm a payment received
-and record what costs actually came to."""
+pseudonymized summary for the committee, submit or withdraw it; see its payments and their
+receipts, confirm a payment received and record what costs actually came to."""
 
 import uuid
 from typing import Any
 
 from django.contrib import messages
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -28,8 +29,9 @@ from .access import (
     get_request_for_caseworker,
 )
 from .forms import ActualForm, ItemFormSet, SummaryForm
-from .models import Disbursement, FundingRequest, LineItem
+from .models import Disbursement, FundingRequest, LineItem, Receipt
 from .money import MissingRateError, reporting_currency
+from .receipts import receipt_rows
 from .reports import ReconciliationRow, reconciliation
 
 UNLOCK = gettext_lazy("Unlock your keys first: this is sealed.")
@@ -100,9 +102,15 @@ def _page(
             ),
             "summary_form": forms.get("summary")
             or SummaryForm(initial={"summary": summary, "version": item.version}),
-            "payments": Disbursement.objects.filter(request=item)
-            .select_related("commitment", "commitment__fund")
-            .order_by("created_at"),
+            "payments": [
+                (payment, receipt_rows(payment.receipts.all(), key))
+                for payment in Disbursement.objects.filter(request=item)
+                .select_related("commitment", "commitment__fund")
+                .prefetch_related(
+                    Prefetch("receipts", Receipt.objects.select_related("file", "uploaded_by"))
+                )
+                .order_by("created_at")
+            ],
             "actual_forms": [
                 (
                     li,

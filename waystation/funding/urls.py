@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import committee_views, payment_views, report_views, request_views, views
+from . import committee_views, payment_views, receipt_views, report_views, request_views, views
 
 app_name = "funding"
 
@@ -36,6 +36,9 @@ urlpatterns = [
     path("payments/<uuid:pk>/release/", payment_views.payment_release, name="payment_release"),
     path("payments/<uuid:pk>/cancel/", payment_views.payment_cancel, name="payment_cancel"),
     path("payments/<uuid:pk>/reissue/", payment_views.payment_reissue, name="payment_reissue"),
+    path("payments/<uuid:pk>/", receipt_views.payment_detail, name="payment"),
+    path("payments/<uuid:pk>/receipts/", receipt_views.receipt_add, name="payment_receipts"),
+    path("receipts/<uuid:pk>/", receipt_views.receipt_download, name="receipt"),
     path("commitments/<uuid:pk>/give-back/", payment_views.commitment_give_back, name="give_back"),
     path("reports/", report_views.reports, name="reports"),
     path("reports/csv/", report_views.report_csv, name="report_csv"),

@@ -409,7 +409,9 @@ def derivative_key(evidence: Evidence, inbox: bytes) -> bytes | None:
         raise crypto.DecryptionError("malformed evidence keys") from error
 
 
-def _sniff(head: bytes) -> str | None:
+def sniff_type(head: bytes) -> str | None:
+    """The type of a file kept as evidence (JPEG, PNG or PDF) from its first 16 bytes, or
+    None for any other file. Receipts of payments are checked the same way."""
     for magic, content_type in ALLOWED_TYPES.items():
         if head.startswith(magic):
             return content_type
@@ -422,7 +424,7 @@ def add_evidence(request: HelpRequest, stored: EncryptedFile, file_key: bytes) -
     when it can be made, a derivative without metadata (`derivatives.clean_copy`: images
     re-encoded, PDFs redrawn as page images). Raises EvidenceRefusedError."""
     data = files.read_all(stored, file_key)
-    content_type = _sniff(data[:16])
+    content_type = sniff_type(data[:16])
     if content_type is None:
         raise EvidenceRefusedError
     derivative_key = crypto.new_key()

@@ -67,7 +67,8 @@ def planned_case(
 def matrix_objects(case_own: Any, case_foreign: Any) -> dict[str, Any]:
     """What the funding rows of the permission matrix are about, built as rows (nothing
     sealed, no keys): a fund, a request with a cost on each case, a planned meeting with
-    the own request on its agenda, a decision's commitment and its approved payment."""
+    the own request on its agenda, a decision's commitment, its approved payment and a
+    receipt of it (a stand-in file: opening it fails as a damaged one would)."""
     import secrets
 
     from waystation.funding.models import (
@@ -77,8 +78,9 @@ def matrix_objects(case_own: Any, case_foreign: Any) -> dict[str, Any]:
         FundingRequest,
         LineItem,
         Meeting,
+        Receipt,
     )
-    from waystation.vault.models import Keyring
+    from waystation.vault.models import EncryptedFile, Keyring
 
     fund = make_fund("Matrix fund")
     deposit(fund, "1000")
@@ -123,6 +125,17 @@ def matrix_objects(case_own: Any, case_foreign: Any) -> dict[str, Any]:
             request=request,
             keyring_id=request.keyring_id,
             amount=Decimal("100"),
+        )
+        found[f"receipt_{variant}"] = Receipt.objects.create(
+            disbursement=found[f"payment_{variant}"],
+            file=EncryptedFile.objects.create(
+                keyring_id=request.keyring_id,
+                storage_name=secrets.token_hex(16),
+                sealed_meta=b"",
+                stored_size=0,
+            ),
+            kind=Receipt.Kind.OTHER,
+            uploaded_by=case_foreign.assigned_to,
         )
         found.setdefault("commitment", commitment)
     found.update(meeting=meeting, item=item, payment=found["payment_own"])

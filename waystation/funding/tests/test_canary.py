@@ -1,8 +1,9 @@
 """The canary test for funding: markers in what a caseworker writes for the committee (the
-pseudonymized summary), the committee's minutes and a payment's reference must not appear
-in the database, files, backups, sessions, cache, logs or mail once they have been
-written and read back."""
+pseudonymized summary), the committee's minutes, a payment's reference, and a receipt's
+contents and file name must not appear in the database, files, backups, sessions, cache,
+logs or mail once they have been written and read back."""
 
+import io
 import logging
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone
 from waystation.accounts.models import Team, User
 from waystation.funding.models import AgendaItem, Criterion, Disbursement, FundingRequest, Meeting
 from waystation.vault.tests.markers import MARKERS, assert_no_traces, seized_places
-from waystation.verification.tests.conftest import member, unlocked
+from waystation.verification.tests.conftest import member, png, unlocked
 
 from .factories import deposit, make_fund, planned_case
 
@@ -89,5 +90,14 @@ def test_nothing_of_a_funding_request_leaks_anywhere(  # type: ignore[no-untyped
             ).status_code
             == 302
         )
+        receipt = io.BytesIO(png() + f"{marker} receipt".encode())
+        receipt.name = f"{marker} receipt.png"
+        sent = releaser.post(
+            f"/staff/funding/payments/{payment.pk}/receipts/", {"kind": "ticket", "file": receipt}
+        )
+        assert sent.status_code == 302
+        assert f"{marker} receipt.png" in ana.get(url).content.decode()
+        download = ana.get(f"/staff/funding/receipts/{payment.receipts.get().pk}/")
+        assert f"{marker} receipt".encode() in b"".join(download.streaming_content)
     assert Disbursement.objects.filter(status="released").count() == len(MARKERS)
     assert_no_traces(seized_places(vault_storage, caplog, capfd), MARKERS)

@@ -76,6 +76,9 @@ FUNDING_ABOUT = {
     "funding:payment_cancel": "payment",
     "funding:payment_reissue": "payment",
     "funding:give_back": "commitment",
+    "funding:payment": "payment",
+    "funding:payment_receipts": "payment",
+    "funding:receipt": "receipt",
 }
 ABOUT.update(FUNDING_ABOUT)
 # The planning URLs about a case (own, foreign or missing), like those of cases.
