@@ -1,5 +1,5 @@
 """The Case Committee's allocation (`waystation.funding.allocation`) on a large agenda: the
-time HiGHS takes to the proven optimum, beside the greedy allocation, and what the optimum
+time `allocate` takes to the proven optimum, beside the greedy allocation, and what the optimum
 gains over it. The agenda is random but seeded: requests over about 40 countries, 7
 pathways and a few crises, each with 1 to 4 cost categories; funds unrestricted or
 restricted by countries, pathways, categories or crises, with balances for 30 to 60 % of
@@ -162,7 +162,7 @@ def main() -> None:
     proof = f"{statistics.median(proofs):.2f} s" if proofs else "not reached"
     print(
         f"  optimal  proven optimum: median {proof} ({len(proofs)} of {args.runs} runs,"
-        f" time limit {args.time_limit:.0f} s); with the search for less spending:"
+        f" time limit {args.time_limit:.0f} s); in all, payments in cents included:"
         f" median {seconds:.2f} s\n"
         f"           priority {best.priority:,.2f}  funded {len(best.funded):,}"
         f"  spent {best.spent:,.2f}"

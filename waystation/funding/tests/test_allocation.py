@@ -381,6 +381,7 @@ def test_solver_figures_that_round_over_a_limit_are_refitted(
             chosen.setdefault(model.setup.class_of[request.id], []).append(request)
         return allocation._Solution(chosen, values, 2.0, 0.0)
 
+    monkeypatch.setattr(allocation._Model, "by_reduced_costs", lambda model: None)
     monkeypatch.setattr(allocation._Model, "maximize_priority", halfway)
     outcome = allocate(requests, funds)
     check(outcome, requests, funds)
@@ -401,6 +402,7 @@ def test_solver_stopped_empty_handed_falls_back_to_greedy(
     def nothing_in_time(model: allocation._Model, time_limit: float) -> allocation._Solution:
         return allocation._Solution({}, None, None, time_limit)
 
+    monkeypatch.setattr(allocation._Model, "by_reduced_costs", lambda model: None)
     monkeypatch.setattr(allocation._Model, "maximize_priority", nothing_in_time)
     outcome = allocate(requests, funds, time_limit=0.5)
     check(outcome, requests, funds)
@@ -412,6 +414,86 @@ def test_solver_stopped_empty_handed_falls_back_to_greedy(
     )
     assert outcome.reasons["b"].code == "outranked"
     assert outcome.proven_after is None
+
+
+def test_reduced_costs_prove_the_optimum_without_the_search(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Many small requests beside the funds: the relaxation's prices leave a core of a few
+    # requests, and the knapsack over them finds the optimum its bound proves.
+    requests = [
+        make_request(f"r{n:02d}", str(1 + n % 7), {"airfare": f"{30 + 7 * n % 41}.00"})
+        for n in range(40)
+    ]
+    funds = [
+        Fund("general", money("600.00")),
+        Fund("kenya", money("0.00"), countries=frozenset({"KE"})),
+    ]
+
+    def no_search(model: allocation._Model, time_limit: float) -> allocation._Solution:
+        raise AssertionError("the search ran")
+
+    monkeypatch.setattr(allocation._Model, "maximize_priority", no_search)
+    outcome = allocate(requests, funds)
+    check(outcome, requests, funds)
+    assert outcome.proven
+    # One fund pays them all: the best is a knapsack, written out here over whole money.
+    best = [0] * 601
+    for request in requests:
+        cost, gain = int(request.costs["airfare"]), int(request.priority)
+        for room in range(600, cost - 1, -1):
+            best[room] = max(best[room], best[room - cost] + gain)
+    assert outcome.bound == outcome.priority == best[600]
+
+
+def test_a_core_that_only_all_funds_together_can_pay_goes_to_the_search() -> None:
+    # All funds together could pay both Ugandan requests, but only the general fund may,
+    # and it holds enough for one: the knapsack over all funds together is wrong here.
+    requests = [
+        make_request("u1", "5", {"airfare": "50.00"}),
+        make_request("u2", "5", {"airfare": "50.00"}),
+        make_request("k", "1", {"airfare": "100.00"}, country="KE"),
+    ]
+    funds = [
+        Fund("general", money("50.00")),
+        Fund("kenya", money("100.00"), countries=frozenset({"KE"})),
+    ]
+    setup = allocation._Setup(requests, funds, [])
+    candidates, _ = allocation._screen(setup, requests)
+    assert allocation._Model(setup, candidates).by_reduced_costs() is None
+    outcome = allocate(requests, funds)
+    check(outcome, requests, funds)
+    assert (outcome.funded, outcome.proven, outcome.priority) == (["k", "u1"], True, Decimal(6))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 30), st.integers(1, 500)), max_size=10),
+    st.integers(-5, 2_000),
+)
+def test_knapsack_is_the_cheapest_of_the_best(items: list[tuple[int, int]], capacity: int) -> None:
+    units = np.array([u for u, _ in items], dtype=np.int64)
+    cents = np.array([c for _, c in items], dtype=np.int64)
+    found = allocation._knapsack(units, cents, capacity)
+    if capacity < 0:
+        assert found is None
+        return
+    assert found is not None
+    most, picked = found
+    assert int(units[picked].sum()) == most
+    assert int(cents[picked].sum()) <= capacity
+    best = max(
+        (int(units[list(s)].sum()), -int(cents[list(s)].sum()))
+        for size in range(len(items) + 1)
+        for s in combinations(range(len(items)), size)
+        if int(cents[list(s)].sum()) <= capacity
+    )
+    assert (most, -int(cents[picked].sum())) == best
+
+
+def test_knapsack_too_large_for_its_table_is_declined() -> None:
+    units = np.full(1_000, 100_000, dtype=np.int64)
+    assert allocation._knapsack(units, units, 10**9) is None
 
 
 def test_priorities_finer_than_the_solver_counts_are_never_proven() -> None:
@@ -567,3 +649,30 @@ def test_random_agendas_are_allocated_exactly_and_optimally(
     assert not any(r.code == "dropped_in_repair" for r in optimal.reasons.values())
     assert optimal.priority >= by_hand.priority
     assert optimal.priority == brute_force(requests, funds, envelopes)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(agendas())
+def test_reduced_costs_and_the_search_agree(
+    agenda: tuple[list[Request], list[Fund], list[Envelope]],
+) -> None:
+    """Whenever the reduced costs prove an allocation, the full search (its second pass for
+    less spending included) finds the same priority at no lower cost."""
+    requests, funds, envelopes = agenda
+    setup = allocation._Setup(requests, funds, envelopes)
+    candidates, _ = allocation._screen(setup, requests)
+    if not candidates:
+        return
+    model = allocation._Model(setup, candidates)
+    quick = model.by_reduced_costs()
+    if quick is None:
+        return
+    solution, units = quick
+    ids = [r.id for members in solution.chosen.values() for r in members]
+    assert model.units_of(ids) == units
+    searched = model.maximize_priority(30.0)
+    assert model.units_of(allocation._ids(searched.chosen)) == units
+    cheaper = model.minimize_spending(units, model.cost_of(ids), 30.0)
+    assert model.units_of(allocation._ids(cheaper.chosen)) < units or model.cost_of(
+        allocation._ids(cheaper.chosen)
+    ) >= model.cost_of(ids)
