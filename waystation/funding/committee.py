@@ -403,10 +403,11 @@ class Decision:
 
 def decide(item: AgendaItem, decision: Decision, *, by: User, key: bytes) -> AgendaItem:
     """Record the committee's decision on an item (`key`: the meeting's keyring key, for the
-    minutes). Refused without a quorum or a majority for the outcome, for a decline without
-    a reason, and for funding that no fund can pay; nothing is half-recorded. Funding sets
-    the money aside from the funds (ledger commitments, locked in the order of their ids),
-    makes one approved payment per commitment for finance, and moves the case to "funded"."""
+    minutes and the reason for paying from another fund than proposed). Refused without a
+    quorum or a majority for the outcome, for a decline without a reason, and for funding
+    that no fund can pay; nothing is half-recorded. Funding sets the money aside from the
+    funds (ledger commitments, locked in the order of their ids), makes one approved payment
+    per commitment for finance, and moves the case to "funded"."""
     if decision.outcome not in Outcome.values:
         raise _refuse(_("Choose an outcome."))
     if decision.outcome == Outcome.DECLINE and not decision.reason:
@@ -431,12 +432,13 @@ def decide(item: AgendaItem, decision: Decision, *, by: User, key: bytes) -> Age
         current.outcome = decision.outcome
         current.granted = granted
         current.reason = decision.reason if decision.outcome == Outcome.DECLINE else ""
-        current.override_reason = decision.override_reason.strip()[:500]
         current.decided_at = timezone.now()
         current.decided_by = by
         current.version += 1
         if decision.minutes.strip():
             current.seal(key, minutes=decision.minutes)
+        if decision.override_reason.strip():
+            current.seal(key, override_reason=decision.override_reason.strip()[:500])
         current.save()
         statuses: dict[str, str] = {
             Outcome.FUND: Status.FUNDED,

@@ -140,7 +140,8 @@ def _page(
             {
                 "item": item,
                 "summary": _summary(request, item),
-                "minutes": _minutes(item, meeting_key),
+                "minutes": _opened(item, meeting_key, "minutes"),
+                "override_reason": _opened(item, meeting_key, "override_reason"),
                 "priority": priorities.get(item.pk),
                 "tally": counted[item.pk],
                 "scores": [(c, mine.get((item.pk, c.pk))) for c in criteria],
@@ -173,11 +174,13 @@ def _page(
     )
 
 
-def _minutes(item: AgendaItem, key: bytes | None) -> str:
-    if key is None or item.minutes is None:
+def _opened(item: AgendaItem, key: bytes | None, name: str) -> str:
+    """One of the item's sealed fields (the minutes, the override reason); "" without the
+    meeting's key or when it is damaged."""
+    if key is None or getattr(item, name) is None:
         return ""
     try:
-        return str(decrypt_value(key, item, "minutes") or "")
+        return str(decrypt_value(key, item, name) or "")
     except crypto.DecryptionError:
         return ""
 

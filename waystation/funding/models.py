@@ -276,8 +276,9 @@ class DeclineReason(models.TextChoices):
 
 
 class AgendaItem(SealedModel):
-    """A request on a meeting's agenda, and the committee's decision on it; its minutes
-    sealed under the meeting's keyring."""
+    """A request on a meeting's agenda, and the committee's decision on it; its minutes and
+    the reason for not following the proposed allocation sealed under the meeting's
+    keyring."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     meeting = models.ForeignKey(Meeting, on_delete=models.PROTECT, related_name="items")
@@ -298,7 +299,7 @@ class AgendaItem(SealedModel):
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="reconsidered_by"
     )
     # Why the allocation the committee adopted differs from the one proposed, if it does.
-    override_reason = models.CharField(max_length=500, blank=True)
+    override_reason = SealedField()
     version = models.PositiveIntegerField(default=1)
 
     class Meta:

@@ -1,7 +1,8 @@
 """The canary test for funding: markers in what a caseworker writes for the committee (the
-pseudonymized summary), the committee's minutes, a payment's reference, and a receipt's
-contents and file name must not appear in the database, files, backups, sessions, cache,
-logs or mail once they have been written and read back."""
+pseudonymized summary), the committee's minutes and its reason for paying from another fund
+than proposed, a payment's reference, and a receipt's contents and file name must not appear
+in the database, files, backups, sessions, cache, logs or mail once they have been written
+and read back."""
 
 import io
 import logging
@@ -31,7 +32,8 @@ def test_nothing_of_a_funding_request_leaks_anywhere(  # type: ignore[no-untyped
     capfd,
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    deposit(make_fund("General"), "100000")
+    general = make_fund("General")
+    deposit(general, "100000")
     ana = unlocked(Client(), member(caseworkers))
     chair = unlocked(Client(), members[0])
     others = [unlocked(Client(), person) for person in members[1:]]
@@ -68,11 +70,17 @@ def test_nothing_of_a_funding_request_leaks_anywhere(  # type: ignore[no-untyped
             client.post(f"/staff/funding/items/{item.pk}/vote/", {"choice": "fund"})
         decided = chair.post(
             f"/staff/funding/items/{item.pk}/decision/",
-            {"outcome": "fund", "minutes": f"{marker} minutes"},
+            {
+                "outcome": "fund",
+                "minutes": f"{marker} minutes",
+                "fund": str(general.pk),
+                "override_reason": f"{marker} override",
+            },
         )
         assert decided.status_code == 302, decided.content.decode()[:2000]
         page = chair.get(f"/staff/funding/meetings/{meeting.pk}/").content.decode()
         assert f"{marker} summary" in page and f"{marker} minutes" in page
+        assert f"{marker} override" in page
         payment = Disbursement.objects.get(request=request)
         prefix = f"p-{payment.pk}"
         authorized = payer.post(

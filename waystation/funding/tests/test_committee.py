@@ -25,6 +25,7 @@ from waystation.funding.models import (
     Meeting,
 )
 from waystation.vault import services as vault
+from waystation.vault.fields import decrypt_value
 
 from .conftest import keys_of, submitted_request
 from .factories import deposit, make_fund, planned_case
@@ -251,7 +252,9 @@ def test_another_fund_than_proposed_needs_a_reason_and_its_restrictions(
         by=members[0],
         key=key,
     )
-    assert decided.override_reason == "Keep Flights for the surge."
+    # Sealed under the meeting's keyring, like the minutes.
+    assert b"Flights" not in bytes(decided.override_reason)
+    assert decrypt_value(key, decided, "override_reason") == "Keep Flights for the surge."
     assert {c.fund for c in Commitment.objects.all()} == {general}
 
 
