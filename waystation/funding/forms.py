@@ -105,7 +105,17 @@ class FundForm(forms.ModelForm):
 
 class DepositForm(forms.Form):
     amount = _money_field(_("Amount received"))
-    memo = forms.CharField(label=_("From (no personal names)"), max_length=200, required=False)
+    # The ledger belongs to the fund, not to a request: it has no keyring to seal under,
+    # and its notes stay readable for reports.
+    memo = forms.CharField(
+        label=_("From (no personal names)"),
+        max_length=200,
+        required=False,
+        help_text=_(
+            "A source, such as a grant or an appeal. This note is not sealed: never write a "
+            "donor's or a person's name."
+        ),
+    )
 
 
 class OverdraftForm(forms.Form):

@@ -186,6 +186,10 @@ def test_funds_rates_and_rubric_belong_to_finance_and_coordinators(
     assert made.status_code == 302
     fund = Fund.objects.get(name="Emergency")
     assert fund.currency == "CAD"
+    # A deposit's note is not sealed (the ledger has no keyring): the form says so.
+    assert (
+        "This note is not sealed" in money.get(f"/staff/funding/funds/{fund.pk}/").content.decode()
+    )
     bad = money.post(
         "/staff/funding/funds/",
         {"name": "X", "source": "donations", "currency": "ZZZ", "starts_on": "2026-01-01"},
