@@ -1,8 +1,8 @@
 """Every write of payments: a decision's approved payments authorized by one finance member
 and released by another (segregation of duties, in the service and as a database
 constraint), confirmed received by a caseworker, cancelled and reissued; receipts kept for
-it; and what is left of a commitment given back to its fund, with actual costs recorded for
-reconciliation.
+it (a clean copy of each, never the upload) and removed when added by mistake; and what is
+left of a commitment given back to its fund, with actual costs recorded for reconciliation.
 
 A release moves the money from committed to spent in the ledger, under the fund's row lock.
 References and receipt files are sealed under the request's keyring and must not name the
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from waystation.accounts.models import Role, User
 from waystation.audit.services import log_action
+from waystation.intake import derivatives
 from waystation.intake.services import sniff_type
 from waystation.vault import files
 from waystation.vault.models import EncryptedFile
@@ -158,7 +159,8 @@ MAX_RECEIPTS = 20
 
 
 class ReceiptFileRefusedError(FundingRefusedError):
-    """The file is not a photo (JPEG, PNG) or a PDF document."""
+    """The file is not a photo (JPEG, PNG) or a PDF document, or cannot be read to make its
+    clean copy (damaged, or a PDF locked with a password)."""
 
 
 def receipt_states(user: User) -> tuple[str, ...]:
@@ -175,49 +177,78 @@ def receipt_states(user: User) -> tuple[str, ...]:
 def attach_receipt(
     disbursement: Disbursement, stored: EncryptedFile, *, kind: str, by: User, key: bytes
 ) -> Receipt:
-    """Keep a receipt for a payment. `stored` is the upload, encrypted under the payment's
-    keyring with `key` by the upload handler and not saved yet; its type is checked from
-    its first bytes, as evidence is (JPEG, PNG or PDF). Raises ReceiptFileRefusedError for
-    another type, FundingRefusedError when the payment is cancelled, not in a state
-    `receipt_states` allows for `by`, or holds as many receipts as it may. Nothing is saved
-    when it raises (the upload's stored object is then removed at the end of the request)."""
-    if kind not in Receipt.Kind.values:
-        raise FundingRefusedError(_("Choose what the receipt is."))
-    if _file_type(stored, key) is None:
-        raise ReceiptFileRefusedError(_("Only photos (JPEG, PNG) and PDF documents can be kept."))
-    with transaction.atomic():
-        current = _locked(disbursement, version=None, status=tuple(PayStatus.values))
-        if current.status == PayStatus.CANCELLED:
-            raise FundingRefusedError(_("This payment is cancelled: it takes no receipt."))
-        if current.status not in receipt_states(by):
-            raise FundingRefusedError(
-                _("This payment is %(status)s: a receipt cannot be added to it yet.")
-                % {"status": PayStatus(current.status).label}
+    """Keep a receipt for a payment: only a clean copy of it, never the upload.
+
+    `stored` is the upload, encrypted under the payment's keyring with `key` by the upload
+    handler and not saved. It is read whole (at most the upload limit, as evidence is), its
+    type checked from its first bytes (JPEG, PNG or PDF), and the copy made the way
+    evidence's is (`intake.derivatives.clean_copy`: a photo re-encoded from its pixels, with
+    no EXIF, GPS, XMP or comments; a PDF redrawn as one picture per page, at most
+    MAX_PDF_PAGES, with no document info, text, scripts or attachments). The copy is stored
+    under a neutral name; the upload's stored object is deleted before this returns, so
+    neither its metadata nor its file name is kept.
+
+    Raises ReceiptFileRefusedError for another type or a file no copy can be made of, and
+    FundingRefusedError when the payment is cancelled, not in a state `receipt_states`
+    allows for `by`, or holds as many receipts as it may. Nothing is stored when it raises.
+    """
+    try:
+        if kind not in Receipt.Kind.values:
+            raise FundingRefusedError(_("Choose what the receipt is."))
+        content_type, clean = _clean_copy(stored, key)
+    finally:
+        # Whatever happens, the upload as it came is not kept: only its clean copy is.
+        files.discard_unsaved(stored)
+    copy: EncryptedFile | None = None
+    try:
+        with transaction.atomic():
+            current = _locked(disbursement, version=None, status=tuple(PayStatus.values))
+            if current.status == PayStatus.CANCELLED:
+                raise FundingRefusedError(_("This payment is cancelled: it takes no receipt."))
+            if current.status not in receipt_states(by):
+                raise FundingRefusedError(
+                    _("This payment is %(status)s: a receipt cannot be added to it yet.")
+                    % {"status": PayStatus(current.status).label}
+                )
+            if Receipt.objects.filter(disbursement=current).count() >= MAX_RECEIPTS:
+                raise FundingRefusedError(_("This payment holds as many receipts as it may."))
+            copy = files.store_stream(
+                current.keyring, key, iter([clean]), name="receipt", content_type=content_type
             )
-        if Receipt.objects.filter(disbursement=current).count() >= MAX_RECEIPTS:
-            raise FundingRefusedError(_("This payment holds as many receipts as it may."))
-        stored.save(force_insert=True)
-        receipt = Receipt.objects.create(
-            disbursement=current, file=stored, kind=kind, uploaded_by=by
-        )
-        log_action(
-            by,
-            "funding.receipt.added",
-            receipt,
-            details={"payment": str(current.pk), "kind": kind},
-        )
+            receipt = Receipt.objects.create(
+                disbursement=current, file=copy, kind=kind, uploaded_by=by
+            )
+            log_action(
+                by,
+                "funding.receipt.added",
+                receipt,
+                details={"payment": str(current.pk), "kind": kind},
+            )
+    except BaseException:
+        # The copy's row went with the rolled-back transaction: its stored object goes too.
+        if copy is not None:
+            files.discard_unsaved(copy)
+        raise
     return receipt
 
 
-def _file_type(stored: EncryptedFile, key: bytes) -> str | None:
-    """What the file is from its first bytes. Only its first chunk is decrypted: each chunk
-    is authenticated on its own, and every chunk but the last is at least a kilobyte."""
-    _meta, chunks = files.open_stream(stored, key)
-    try:
-        head = next(chunks, b"")[:16]
-    finally:
-        chunks.close()  # type: ignore[attr-defined]
-    return sniff_type(head)
+def _clean_copy(stored: EncryptedFile, key: bytes) -> tuple[str, bytes]:
+    """The upload's type and its copy holding only what it shows. Raises
+    ReceiptFileRefusedError."""
+    data = files.read_all(stored, key)
+    content_type = sniff_type(data[:16])
+    if content_type is None:
+        raise ReceiptFileRefusedError(_("Only photos (JPEG, PNG) and PDF documents can be kept."))
+    clean = derivatives.clean_copy(data, content_type)
+    if clean is None:
+        raise ReceiptFileRefusedError(
+            _(
+                "This file cannot be read, so no clean copy of it can be kept: it may be "
+                "damaged, or a PDF locked with a password. Photograph or scan the receipt "
+                "again."
+            )
+        )
+    return content_type, clean
 
 
 def give_back(commitment: Commitment, *, by: User) -> Decimal:

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from waystation.accounts.access import role_required, staff_user
 from waystation.audit.services import log_action
+from waystation.intake import derivatives
 from waystation.vault.access import NotUnlockedError, UnreadableError, keyring_key
 from waystation.vault.services import KeysUnavailableError
 from waystation.vault.uploads import EncryptingUploadHandler, csrf_protect
@@ -55,6 +56,7 @@ def _page(
             "may_attach": payment.status in payments.receipt_states(user),
             "finance": user.has_role(*FINANCE_ROLES),
             "max_mb": settings.EVIDENCE_MAX_BYTES // (1024 * 1024),
+            "max_pages": derivatives.MAX_PDF_PAGES,
         },
         status=status,
     )

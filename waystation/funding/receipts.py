@@ -1,9 +1,10 @@
 """A payment's receipts as pages show them and as they are downloaded.
 
 A receipt is a vault file under the payment's keyring (the request's), read with that
-keyring's key: its name only for someone whose keys open it, its contents only as an
-attachment under a neutral name (never the one it was uploaded with, which could say more
-than it should), of a type checked from its first bytes.
+keyring's key: the clean copy `payments.attach_receipt` made of the upload, under a neutral
+name (the upload's own name is not kept). Its format and size show only for someone whose
+keys open it, its contents only as an attachment under a neutral name, of a type checked
+from its first bytes.
 """
 
 from collections.abc import Iterable, Iterator
@@ -18,16 +19,19 @@ from waystation.vault.access import UnreadableError
 from .models import Receipt
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
+# The names of the formats as the page shows them (the same in every language).
+FORMATS = {"image/jpeg": "JPEG", "image/png": "PNG", "application/pdf": "PDF"}
 # Sent to be saved, never shown: a browser that displays it anyway runs nothing of it.
 POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 
 @dataclass(frozen=True)
 class ReceiptRow:
-    """One receipt as a page lists it: its name when the key opened it."""
+    """One receipt as a page lists it: its format and size when the key opened it."""
 
     receipt: Receipt
-    name: str = ""
+    opened: bool = False
+    format: str = ""
     size: int = 0
     damaged: bool = False
 
@@ -42,8 +46,8 @@ class OpenedReceipt:
 
 
 def receipt_rows(receipts: Iterable[Receipt], key: bytes | None) -> list[ReceiptRow]:
-    """The receipts with the names and sizes from their sealed metadata (the stored bytes
-    are not read); without a key, without names. A receipt whose metadata is damaged is
+    """The receipts with the formats and sizes from their sealed metadata (the stored bytes
+    are not read); without a key, without them. A receipt whose metadata is damaged is
     marked so; the others still show."""
     rows = []
     for receipt in receipts:
@@ -55,7 +59,11 @@ def receipt_rows(receipts: Iterable[Receipt], key: bytes | None) -> list[Receipt
         except crypto.DecryptionError:
             rows.append(ReceiptRow(receipt, damaged=True))
         else:
-            rows.append(ReceiptRow(receipt, name=meta.name, size=meta.size))
+            rows.append(
+                ReceiptRow(
+                    receipt, opened=True, format=FORMATS.get(meta.content_type, ""), size=meta.size
+                )
+            )
     return rows
 
 

@@ -1,15 +1,18 @@
 """Receipts of payments through the pages: finance adds them from authorization on, the
-case's caseworkers once the money is released; each is sealed under the request's keyring,
-listed with its name only for keys that open it, downloaded as an attachment (audited); bad
-files, a cancelled payment and locked keys are refused with what was chosen kept and
-nothing stored; everyone else gets 404."""
+case's caseworkers once the money is released; only a clean copy of each is kept (no EXIF,
+GPS, XMP, PDF document info, text or attachments, not the file's name), sealed under the
+request's keyring, listed with its format and size only for keys that open it, downloaded as
+an attachment (audited); bad or damaged files, a cancelled payment and locked keys are
+refused with what was chosen kept and nothing stored; everyone else gets 404."""
 
+import io
 import re
 from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 from pytest_django.fixtures import DjangoAssertNumQueries
 
 from conftest import make_user, same_cost, sign_in
@@ -17,6 +20,12 @@ from waystation.accounts.models import Role, Team, User
 from waystation.audit.models import AuditEntry
 from waystation.funding import payments
 from waystation.funding.models import Criterion, Disbursement, Receipt
+from waystation.intake.tests.test_derivatives import (
+    INFO_CANARIES,
+    _pdf_with_text_and_extras,
+    _pillow_pdf,
+    _read,
+)
 from waystation.vault import files
 from waystation.vault import services as vault
 from waystation.vault.models import EncryptedFile
@@ -30,7 +39,29 @@ pytestmark = [
     pytest.mark.usefixtures("rates", "vault_storage"),
 ]
 
-PDF = b"%PDF-1.4\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PDF = _pillow_pdf(2)
+# What a phone's camera writes into a photo besides its pixels.
+CAMERA = {"make": "CANARY-MAKE", "model": "CANARY-MODEL", "taken": "2026:03:14 09:26:53"}
+
+
+def _photo_with_metadata() -> bytes:
+    """A JPEG photo of a ticket as a phone takes it: camera, time and GPS position in its
+    EXIF data, an XMP packet and a comment."""
+    exif = Image.Exif()
+    exif[0x010F] = CAMERA["make"]
+    exif[0x0110] = CAMERA["model"]
+    exif[0x0132] = CAMERA["taken"]
+    # GPS 0.347° N 32.582° E: where the photo was taken.
+    exif.get_ifd(0x8825).update({1: "N", 2: (0.0, 20.0, 49.2), 3: "E", 4: (32.0, 34.0, 55.2)})
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(
+        out,
+        format="JPEG",
+        exif=exif.tobytes(),
+        xmp=b"<x:xmpmeta><dc:creator>CANARY-XMP</dc:creator></x:xmpmeta>",
+        comment=b"CANARY-COMMENT",
+    )
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -67,6 +98,12 @@ def _send(
     return client.post(_url(payment, "receipts/"), {"kind": kind, "file": upload})
 
 
+def _downloaded(client: Client, receipt: Receipt) -> bytes:
+    download = client.get(f"/staff/funding/receipts/{receipt.pk}/")
+    assert download.status_code == 200
+    return b"".join(download.streaming_content)  # type: ignore[attr-defined]
+
+
 def _stored(vault_storage: Path) -> list[Path]:
     return [path for path in vault_storage.rglob("*") if path.is_file()]
 
@@ -91,21 +128,31 @@ def test_finance_adds_a_receipt_and_the_caseworker_downloads_it(
         "ticket",
         finance[0].pk,
     )
-    # Under the request's keyring, the name only in the sealed metadata.
+    # Under the request's keyring; the upload's name is not kept, not even sealed.
     assert receipt.file.keyring_id == payment.keyring_id == payment.request.keyring_id
-    assert b"PNR-7XK2" not in bytes(receipt.file.sealed_meta)
+    key = vault.open_keyring(payment.keyring, keys_of(finance[0]))
+    meta = files.read_meta(receipt.file, key)
+    assert (meta.name, meta.content_type) == ("receipt", "image/png")
     entry = AuditEntry.objects.get(action="funding.receipt.added")
     assert entry.actor_id == finance[0].pk and entry.object_id == receipt.pk
     assert entry.details == {"payment": str(payment.pk), "kind": "ticket"}
-    assert "PNR-7XK2 ticket.png" in farid.get(_url(payment)).content.decode()
+    page = farid.get(_url(payment)).content.decode()
+    assert "PNR-7XK2" not in page and f"PNG · {meta.size}" in page.replace("\xa0", " ")
 
     _released(payment, finance)
     ana = unlocked(Client(), member(caseworkers))
     request_page = ana.get(f"/staff/funding/requests/{payment.request_id}/").content.decode()
-    assert "PNR-7XK2 ticket.png" in request_page and f"/receipts/{receipt.pk}/" in request_page
+    assert "PNR-7XK2" not in request_page and f"/receipts/{receipt.pk}/" in request_page
     download = ana.get(f"/staff/funding/receipts/{receipt.pk}/")
     assert download.status_code == 200
-    assert b"".join(download.streaming_content) == png("green")  # type: ignore[attr-defined]
+    body = b"".join(download.streaming_content)  # type: ignore[attr-defined]
+    # The clean copy: the same picture, re-encoded.
+    with Image.open(io.BytesIO(body)) as copy:
+        assert (copy.format, copy.size, copy.getpixel((5, 5))) == (
+            "PNG",
+            (10, 10),
+            (0, 128, 0, 255),
+        )
     assert download["Content-Type"] == "image/png"
     assert download["Content-Disposition"] == (
         f'attachment; filename="receipt-{str(receipt.pk)[:8]}.png"'
@@ -135,7 +182,76 @@ def test_the_caseworker_adds_a_receipt_once_the_payment_is_released(
     pdf = Receipt.objects.get(kind="transfer")
     download = unlocked(Client(), finance[1]).get(f"/staff/funding/receipts/{pdf.pk}/")
     assert download["Content-Type"] == "application/pdf"
-    assert b"".join(download.streaming_content) == PDF  # type: ignore[attr-defined]
+    body = b"".join(download.streaming_content)  # type: ignore[attr-defined]
+    # The pages redrawn as pictures in a new PDF.
+    assert body != PDF and _read(body).pages == 2
+
+
+def test_a_photo_is_kept_without_its_camera_time_and_position(
+    payment: Disbursement, finance: list[User], vault_storage: Path
+) -> None:
+    photo = _photo_with_metadata()
+    with Image.open(io.BytesIO(photo)) as original:
+        exif = original.getexif()
+        assert exif[0x010F] == CAMERA["make"] and exif.get_ifd(0x8825)[1] == "N"
+        assert "xmp" in original.info and "comment" in original.info
+    farid = unlocked(Client(), finance[0])
+    sent = farid.post(
+        _url(payment, "receipts/"),
+        {"kind": "ticket", "file": SimpleUploadedFile("IMG_20260314_092653.jpg", photo)},
+    )
+    assert sent.status_code == 302
+    body = _downloaded(farid, Receipt.objects.get())
+    with Image.open(io.BytesIO(body)) as copy:
+        assert copy.format == "JPEG" and copy.size == (40, 30)
+        assert len(copy.getexif()) == 0
+        assert not {"exif", "xmp", "comment", "icc_profile"} & set(copy.info)
+        red, green, blue = copy.getpixel((20, 15))  # type: ignore[misc]
+        assert red > 180 and green < 60 and blue < 60
+    assert b"Exif" not in body and b"CANARY" not in body and b"2026:03:14" not in body
+    # Only the clean copy is stored: one file, one stored object.
+    assert EncryptedFile.objects.count() == len(_stored(vault_storage)) == 1
+
+
+def test_a_pdf_is_kept_as_a_clean_pdf(payment: Disbursement, finance: list[User]) -> None:
+    original = _pdf_with_text_and_extras()
+    assert _read(original).text and _read(original).attachments == 1
+    farid = unlocked(Client(), finance[0])
+    assert _send(farid, payment, original, name="invoice.pdf", kind="fee").status_code == 302
+    body = _downloaded(farid, Receipt.objects.get())
+    rendered = _read(body)
+    assert body.startswith(b"%PDF-") and rendered.pages == 1
+    assert rendered.text == "" and rendered.attachments == 0 and rendered.metadata == {}
+    assert b"CANARY" not in body
+    for absent in (b"/JavaScript", b"/OpenAction", b"/EmbeddedFiles", b"/Metadata"):
+        assert absent not in body
+
+
+def test_a_pdfs_document_info_is_not_kept(payment: Disbursement, finance: list[User]) -> None:
+    farid = unlocked(Client(), finance[0])
+    assert _send(farid, payment, _pillow_pdf(1, **INFO_CANARIES), name="x.pdf").status_code == 302
+    body = _downloaded(farid, Receipt.objects.get())
+    assert _read(body).metadata == {}
+    assert not any(marker.encode("utf-16-be") in body for marker in INFO_CANARIES.values())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        pytest.param(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4, id="jpeg"),
+        pytest.param(png()[:40], id="png-cut-off"),
+        pytest.param(b"%PDF-1.4\n" + bytes(range(256)) * 8, id="pdf"),
+    ],
+)
+def test_a_file_that_cannot_be_cleaned_is_refused_and_nothing_is_kept(
+    payment: Disbursement, finance: list[User], vault_storage: Path, data: bytes
+) -> None:
+    sent = _send(unlocked(Client(), finance[0]), payment, data, kind="fee")
+    assert sent.status_code == 400
+    text = sent.content.decode()
+    assert "This file cannot be read, so no clean copy of it can be kept" in text
+    assert '<option value="fee" selected>' in text
+    _nothing_kept(vault_storage)
 
 
 def test_a_cancelled_payment_takes_no_receipt(
@@ -260,6 +376,49 @@ def _add_receipts(payment: Disbursement, by: User, count: int) -> None:
         payments.attach_receipt(payment, writer.close(), kind="other", by=by, key=key)
 
 
+def _upload(payment: Disbursement, key: bytes, data: bytes) -> EncryptedFile:
+    """A file as the upload handler leaves it: stored, its row not saved."""
+    writer = files.FileWriter(payment.keyring, key, name="IMG_0001.png", content_type="image/png")
+    writer.write(data)
+    return writer.close()
+
+
+def test_the_upload_itself_is_never_kept(
+    payment: Disbursement, finance: list[User], vault_storage: Path
+) -> None:
+    key = vault.open_keyring(payment.keyring, keys_of(finance[0]))
+    upload = _upload(payment, key, png())
+    receipt = payments.attach_receipt(payment, upload, kind="ticket", by=finance[0], key=key)
+    # Without the end of a request to clean up: the service removed the upload's object.
+    assert receipt.file_id != upload.pk
+    assert not EncryptedFile.objects.filter(pk=upload.pk).exists()
+    assert [path.name for path in _stored(vault_storage)] == [Path(receipt.file.storage_name).name]
+    refused = _upload(payment, key, png())
+    payments.cancel(payment, version=None, by=finance[1])
+    with pytest.raises(payments.FundingRefusedError):
+        payments.attach_receipt(payment, refused, kind="ticket", by=finance[0], key=key)
+    assert len(_stored(vault_storage)) == 1
+
+
+def test_a_failure_after_the_copy_is_stored_leaves_nothing(
+    payment: Disbursement,
+    finance: list[User],
+    vault_storage: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fail(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the audit log is unavailable")
+
+    monkeypatch.setattr(payments, "log_action", fail)
+    key = vault.open_keyring(payment.keyring, keys_of(finance[0]))
+    with pytest.raises(RuntimeError):
+        payments.attach_receipt(
+            payment, _upload(payment, key, png()), kind="ticket", by=finance[0], key=key
+        )
+    assert not Receipt.objects.exists() and not EncryptedFile.objects.exists()
+    assert not _stored(vault_storage)
+
+
 def test_a_payment_holds_a_bounded_number_of_receipts(
     payment: Disbursement,
     finance: list[User],
@@ -290,7 +449,7 @@ def test_the_payment_page_costs_the_same_however_many_receipts(
         lambda count: _add_receipts(payment, finance[0], count),
         django_assert_max_num_queries,
     )
-    assert len(re.findall(r"receipt \d+\.png", page)) == 12
+    assert len(re.findall(r'/staff/funding/receipts/[0-9a-f-]{36}/"', page)) == 12
 
 
 def test_the_request_page_costs_the_same_however_many_receipts(
@@ -308,4 +467,4 @@ def test_the_request_page_costs_the_same_however_many_receipts(
         django_assert_max_num_queries,
         ceiling=40,
     )
-    assert len(re.findall(r"receipt \d+\.png", page)) == 12
+    assert len(re.findall(r'/staff/funding/receipts/[0-9a-f-]{36}/"', page)) == 12
