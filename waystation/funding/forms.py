@@ -268,6 +268,17 @@ class ReceiptForm(forms.Form):
         self.add_error(field, message)
 
 
+class ReceiptRemovalForm(forms.Form):
+    """Why a receipt is removed: a code from the list, never free text (the audit entry
+    holds it)."""
+
+    reason = forms.ChoiceField(
+        label=_("Why remove it"),
+        choices=[("", _("Choose a reason")), *Receipt.RemovalReason.choices],
+        error_messages={"required": _("Choose why the receipt is removed.")},
+    )
+
+
 class ActualForm(forms.Form):
     actual = forms.DecimalField(
         label=_("Actual cost"), min_value=0, max_digits=15, decimal_places=3

@@ -468,14 +468,23 @@ class Disbursement(SealedModel):
 
 class Receipt(models.Model):
     """A proof of a payment (a ticket, a transfer slip, a fee receipt), kept as a vault file
-    encrypted under the payment's keyring (the request's). Its name, type and size are only
-    in the file's sealed metadata; the row says which payment it proves and who added it."""
+    encrypted under the payment's keyring (the request's): the clean copy made of the
+    upload, never the upload itself. Its type and size are only in the file's sealed
+    metadata; the row says which payment it proves and who added it. A receipt removed
+    goes with its file (`payments.remove_receipt`); its audit entries stay."""
 
     class Kind(models.TextChoices):
         TICKET = "ticket", _("Ticket or booking")
         TRANSFER = "transfer", _("Transfer or remittance slip")
         FEE = "fee", _("Invoice or fee receipt")
         OTHER = "other", _("Other")
+
+    # Why a receipt was removed: a code in its audit entry, never free text.
+    class RemovalReason(models.TextChoices):
+        IDENTIFYING = "identifying", _("It shows the person's name or other identifying details")
+        WRONG_PAYMENT = "wrong_payment", _("It belongs to another payment")
+        UNREADABLE = "unreadable", _("It cannot be read")
+        DUPLICATE = "duplicate", _("It was added twice")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     disbursement = models.ForeignKey(

@@ -251,6 +251,56 @@ def _clean_copy(stored: EncryptedFile, key: bytes) -> tuple[str, bytes]:
     return content_type, clean
 
 
+def receipt_removable(user: User, receipt: Receipt, payment_status: str) -> bool:
+    """Whether `user` may remove `receipt` of a payment in `payment_status`: finance any
+    receipt in any state (they keep the books); a caseworker only one they added, while the
+    payment is released and not yet confirmed received (from then on the receipt is part of
+    what finance reconciles, and finance removes it)."""
+    if user.has_role(Role.FINANCE):
+        return True
+    return (
+        user.has_role(Role.CASEWORKER)
+        and receipt.uploaded_by_id == user.pk
+        and payment_status == PayStatus.RELEASED
+    )
+
+
+def remove_receipt(receipt: Receipt, *, reason: str, by: User) -> None:
+    """Remove a receipt added by mistake (one that shows who the person is, of another
+    payment, unreadable, added twice): its row and its vault file are deleted, the stored
+    object once the transaction commits (`vault.files.delete_file`; the file's key goes
+    with its row, so an object a failed delete leaves behind cannot be read). The audit
+    entry holds the payment, the receipt's kind and the reason's code, nothing of the file.
+    No key is needed. Raises FundingRefusedError for a reason not in the list, a receipt
+    already removed, or one `receipt_removable` does not let `by` remove."""
+    if reason not in Receipt.RemovalReason.values:
+        raise FundingRefusedError(_("Choose why the receipt is removed."))
+    with transaction.atomic():
+        # The payment first, as attach_receipt locks it: its state decides who may remove.
+        payment = Disbursement.objects.select_for_update().get(pk=receipt.disbursement_id)
+        current = (
+            Receipt.objects.select_for_update().select_related("file").filter(pk=receipt.pk).first()
+        )
+        if current is None:
+            raise FundingRefusedError(_("This receipt was removed already."))
+        if not receipt_removable(by, current, payment.status):
+            raise FundingRefusedError(
+                _(
+                    "Only finance can remove this receipt: you can remove the receipts you "
+                    "added until the person has received the payment."
+                )
+            )
+        log_action(
+            by,
+            "funding.receipt.removed",
+            current,
+            details={"payment": str(payment.pk), "kind": current.kind, "reason": reason},
+        )
+        stored = current.file
+        current.delete()
+        files.delete_file(stored)
+
+
 def give_back(commitment: Commitment, *, by: User) -> Decimal:
     """Return what is left of a commitment to its fund (committed → available) once no
     payment of it is waiting. Returns the amount given back."""

@@ -1,6 +1,8 @@
 """A payment's page and its receipts, for finance and the caseworkers of its case: the
-receipts listed (their names with keys that open the request), one added, one downloaded."""
+receipts listed (their formats and sizes with keys that open the request), one added, one
+downloaded, one removed."""
 
+import dataclasses
 import uuid
 
 from django.conf import settings
@@ -20,7 +22,7 @@ from waystation.vault.uploads import EncryptingUploadHandler, csrf_protect
 
 from . import payments
 from .access import FINANCE_ROLES, PAYMENT_READERS, get_payment_for_user, get_receipt_for_user
-from .forms import ReceiptForm
+from .forms import ReceiptForm, ReceiptRemovalForm
 from .models import Disbursement, Receipt
 from .receipts import attachment_response, open_receipt, receipt_rows
 
@@ -41,17 +43,28 @@ def _page(
     *,
     status: int = 200,
     form: ReceiptForm | None = None,
+    removal: tuple[uuid.UUID, ReceiptRemovalForm] | None = None,
 ) -> HttpResponse:
+    """The payment's page; `removal` is a refused removal form and the receipt it was for."""
     user = staff_user(request)
     key, why_not = _key(request, payment)
     receipts = Receipt.objects.filter(disbursement=payment).select_related("file", "uploaded_by")
+    rows = []
+    for row in receipt_rows(receipts, key):
+        if payments.receipt_removable(user, row.receipt, payment.status):
+            removal_form = ReceiptRemovalForm(prefix=f"r-{row.receipt.pk}")
+            if removal is not None and removal[0] == row.receipt.pk:
+                removal_form = removal[1]
+            row = dataclasses.replace(row, removal=removal_form)
+        rows.append(row)
     return render(
         request,
         "funding/payment_detail.html",
         {
             "payment": payment,
             "why_not": why_not,
-            "receipts": receipt_rows(receipts, key),
+            "receipts": rows,
+            "removal_errors": removal[1].non_field_errors() if removal else [],
             "form": form or ReceiptForm(),
             "may_attach": payment.status in payments.receipt_states(user),
             "finance": user.has_role(*FINANCE_ROLES),
@@ -147,3 +160,23 @@ def receipt_download(request: HttpRequest, pk: uuid.UUID) -> HttpResponseBase:
     return render(
         request, "funding/receipt_unavailable.html", {"payment": payment, "why_not": why_not}
     )
+
+
+@role_required(*PAYMENT_READERS)
+@require_POST
+def receipt_remove(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
+    """Remove a receipt added by mistake, with a reason from the list (audited)."""
+    user = staff_user(request)
+    receipt = get_receipt_for_user(user, pk)
+    payment = receipt.disbursement
+    form = ReceiptRemovalForm(request.POST, prefix=f"r-{receipt.pk}")
+    if form.is_valid():
+        try:
+            payments.remove_receipt(receipt, reason=form.cleaned_data["reason"], by=user)
+        except payments.FundingRefusedError as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(request, _("The receipt is removed and its file deleted."))
+            return redirect("funding:payment", pk=payment.pk)
+    payment.refresh_from_db()
+    return _page(request, payment, status=400, removal=(receipt.pk, form))

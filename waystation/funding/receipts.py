@@ -9,6 +9,7 @@ from its first bytes.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.http import StreamingHttpResponse
 
@@ -17,6 +18,9 @@ from waystation.vault import crypto, files
 from waystation.vault.access import UnreadableError
 
 from .models import Receipt
+
+if TYPE_CHECKING:
+    from .forms import ReceiptRemovalForm
 
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "application/pdf": "pdf"}
 # The names of the formats as the page shows them (the same in every language).
@@ -27,13 +31,15 @@ POLICY = "default-src 'none'; frame-ancestors 'none'; sandbox"
 
 @dataclass(frozen=True)
 class ReceiptRow:
-    """One receipt as a page lists it: its format and size when the key opened it."""
+    """One receipt as a page lists it: its format and size when the key opened it, and on
+    the payment's page the form to remove it when the user may."""
 
     receipt: Receipt
     opened: bool = False
     format: str = ""
     size: int = 0
     damaged: bool = False
+    removal: "ReceiptRemovalForm | None" = None
 
 
 @dataclass(frozen=True)

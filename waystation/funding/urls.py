@@ -39,6 +39,7 @@ urlpatterns = [
     path("payments/<uuid:pk>/", receipt_views.payment_detail, name="payment"),
     path("payments/<uuid:pk>/receipts/", receipt_views.receipt_add, name="payment_receipts"),
     path("receipts/<uuid:pk>/", receipt_views.receipt_download, name="receipt"),
+    path("receipts/<uuid:pk>/remove/", receipt_views.receipt_remove, name="receipt_remove"),
     path("commitments/<uuid:pk>/give-back/", payment_views.commitment_give_back, name="give_back"),
     path("reports/", report_views.reports, name="reports"),
     path("reports/csv/", report_views.report_csv, name="report_csv"),

@@ -68,7 +68,8 @@ def matrix_objects(case_own: Any, case_foreign: Any) -> dict[str, Any]:
     """What the funding rows of the permission matrix are about, built as rows (nothing
     sealed, no keys): a fund, a request with a cost on each case, a planned meeting with
     the own request on its agenda, a decision's commitment, its approved payment and a
-    receipt of it (a stand-in file: opening it fails as a damaged one would)."""
+    receipt of it (a stand-in file: opening it fails as a damaged one would), added by
+    someone else than the user (so a caseworker may not remove it; finance may)."""
     import secrets
 
     from waystation.funding.models import (

@@ -79,6 +79,7 @@ FUNDING_ABOUT = {
     "funding:payment": "payment",
     "funding:payment_receipts": "payment",
     "funding:receipt": "receipt",
+    "funding:receipt_remove": "receipt",
 }
 ABOUT.update(FUNDING_ABOUT)
 # The planning URLs about a case (own, foreign or missing), like those of cases.
@@ -192,9 +193,13 @@ def url_for(name: str, objects: dict[str, object], variant: str = "") -> str:
 
 def post_data(name: str, objects: dict[str, object], variant: str = "") -> dict[str, str]:
     """The data a POST row sends: none, except the evidence item a review names (the
-    variant's own file, `evidence_own`), so the roles allowed reach the form."""
+    variant's own file, `evidence_own`), so the roles allowed reach the form, and a reason
+    to remove a receipt, so a removal allowed is done and one refused says so."""
     if name == "verification:review" and f"evidence_{variant}" in objects:
         return {"evidence": str(objects[f"evidence_{variant}"].pk)}  # type: ignore[attr-defined]
+    if name == "funding:receipt_remove" and f"receipt_{variant}" in objects:
+        receipt = objects[f"receipt_{variant}"]
+        return {f"r-{receipt.pk}-reason": "duplicate"}  # type: ignore[attr-defined]
     return {}
 
 
