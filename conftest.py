@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import translation
 from django_otp.oath import TOTP
@@ -259,3 +261,18 @@ def same_cost(
         response = client.get(url)
     assert response.status_code == 200
     return response.content.decode()
+
+
+def migrate_to(targets: list[tuple[str, str]]) -> Any:
+    """Migrate the test database to `targets`; the models as they are there. Tests that call
+    it use the `back_to_latest` fixture and `django_db(transaction=True)`."""
+    executor = MigrationExecutor(connection)
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def back_to_latest() -> Iterator[None]:
+    """Whatever the test leaves, the next one finds the database fully migrated."""
+    yield
+    migrate_to(MigrationExecutor(connection).loader.graph.leaf_nodes())

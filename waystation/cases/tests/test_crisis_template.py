@@ -3,17 +3,13 @@ first on its cases' pages and chosen already in its queue; its surge page says w
 languages of its open cases the template is not written in."""
 
 import re
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.utils import timezone, translation
 
-from conftest import PASSWORD, make_user, sign_in
+from conftest import PASSWORD, make_user, migrate_to, sign_in
 from waystation.accounts.models import Role, Team, User
 from waystation.audit.models import AuditEntry
 from waystation.cases import services
@@ -69,24 +65,10 @@ def _options(page: str, name: str) -> list[str]:
 # The migration
 
 
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    """Migrate the test database to `targets`; the models as they are there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_latest() -> Iterator[None]:
-    """Whatever the test leaves, the next one finds the database fully migrated."""
-    yield
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("back_to_latest")
 def test_the_migration_turns_a_responses_text_into_an_english_template_and_back() -> None:
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     old_crisis = old.get_model("cases", "CrisisResponse")
     old_template = old.get_model("cases", "ReplyTemplate")
     # A family already called after the response: the migrated text must not join it.
@@ -104,7 +86,7 @@ def test_the_migration_turns_a_responses_text_into_an_english_template_and_back(
     )
     silent = old_crisis.objects.create(name="Quiet", countries=["NG"], starts_on=today)
 
-    new = _migrate(AFTER)
+    new = migrate_to(AFTER)
     new_crisis = new.get_model("cases", "CrisisResponse")
     new_template = new.get_model("cases", "ReplyTemplate")
     names = {r.pk: r.reply_template_name for r in new_crisis.objects.all()}
@@ -121,13 +103,13 @@ def test_the_migration_turns_a_responses_text_into_an_english_template_and_back(
         "Kabul evacuation (3)": ("en", "Hold on.", False),
     }
 
-    _migrate(BEFORE)
+    migrate_to(BEFORE)
     texts = {r.pk: r.reply_template for r in old_crisis.objects.all()}
     assert texts == {first.pk: "We read you.", second.pk: "Hold on.", silent.pk: ""}
     assert old_template.objects.count() == 3  # kept: they may have been translated since
 
     # Forward again: the templates made the first time are named again, none is added.
-    _migrate(AFTER)
+    migrate_to(AFTER)
     assert new_template.objects.count() == 3
     assert new_crisis.objects.get(pk=second.pk).reply_template_name == "Kabul evacuation (3)"
 

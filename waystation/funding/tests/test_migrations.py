@@ -1,38 +1,20 @@
 """The migration that seals the committee's override reasons: it holds no keys, so it
 refuses to run while a reason is written in plaintext rather than drop it."""
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
+from conftest import migrate_to
 from waystation.cases.tests.factories import make_case
 
 BEFORE = [("funding", "0003_receipts")]
 AFTER = [("funding", "0004_seal_override_reason")]
 
 
-def _migrate(targets: list[tuple[str, str]]) -> Any:
-    """Migrate the test database to `targets`; the models as they are there."""
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture
-def back_to_latest() -> Iterator[None]:
-    """Whatever the test leaves, the next one finds the database fully migrated."""
-    yield
-    _migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("back_to_latest")
 def test_a_plaintext_override_reason_stops_the_migration_until_it_is_emptied() -> None:
     case = make_case(state="awaiting_funding")
-    old = _migrate(BEFORE)
+    old = migrate_to(BEFORE)
     keyring = old.get_model("vault", "Keyring").objects.create()
     request = old.get_model("funding", "FundingRequest").objects.create(
         reference="F-MIGRAT", case_id=case.pk, keyring=keyring, country="UG"
@@ -45,8 +27,8 @@ def test_a_plaintext_override_reason_stops_the_migration_until_it_is_emptied() -
         meeting=meeting, request=request, keyring=keyring, override_reason="Pledged"
     )
     with pytest.raises(RuntimeError, match="1 agenda item"):
-        _migrate(AFTER)
+        migrate_to(AFTER)
     assert items.get(pk=written.pk).override_reason == "Pledged"  # nothing dropped
     items.filter(pk=written.pk).update(override_reason="")
-    new = _migrate(AFTER)
+    new = migrate_to(AFTER)
     assert new.get_model("funding", "AgendaItem").objects.get().override_reason is None
