@@ -12,7 +12,9 @@
 """
 
 import uuid
+from typing import TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from waystation.accounts.models import Role, User
@@ -29,6 +31,8 @@ from .models import (
     Meeting,
     Receipt,
 )
+
+_Row = TypeVar("_Row", bound=Model)
 
 CASEWORK_ROLES = (Role.CASEWORKER,)
 COMMITTEE_ROLES = (Role.COMMITTEE_MEMBER,)
@@ -121,15 +125,7 @@ def get_payment_for_user(user: User, pk: uuid.UUID) -> Disbursement:
     payments = Disbursement.objects.filter(pk=pk).select_related(
         "commitment", "commitment__fund", "request", "keyring"
     )
-    if user.has_role(*FINANCE_ROLES):
-        payment = payments.first()
-    elif user.has_role(*CASEWORK_ROLES):
-        payment = payments.filter(request__case__in=visible_cases(user)).first()
-    else:
-        payment = None
-    if payment is None:
-        raise Http404
-    return payment
+    return _for_finance_or_casework(user, payments, "request__case")
 
 
 def get_receipt_for_user(user: User, pk: uuid.UUID) -> Receipt:
@@ -138,15 +134,21 @@ def get_receipt_for_user(user: User, pk: uuid.UUID) -> Receipt:
     receipts = Receipt.objects.filter(pk=pk).select_related(
         "file", "disbursement", "disbursement__keyring"
     )
+    return _for_finance_or_casework(user, receipts, "disbursement__request__case")
+
+
+def _for_finance_or_casework(user: User, rows: QuerySet[_Row], case: str) -> _Row:
+    """The one row for finance, or for a caseworker who may open the case at `case`;
+    Http404 otherwise."""
     if user.has_role(*FINANCE_ROLES):
-        receipt = receipts.first()
+        row = rows.first()
     elif user.has_role(*CASEWORK_ROLES):
-        receipt = receipts.filter(disbursement__request__case__in=visible_cases(user)).first()
+        row = rows.filter(**{f"{case}__in": visible_cases(user)}).first()
     else:
-        receipt = None
-    if receipt is None:
+        row = None
+    if row is None:
         raise Http404
-    return receipt
+    return row
 
 
 def get_line_item_for_user(user: User, pk: uuid.UUID) -> LineItem:
